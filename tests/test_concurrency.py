@@ -1,0 +1,65 @@
+"""Races that only a real database can settle: run on PostgreSQL with real threads."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from queues import services
+from queues.models import EscalationReason, Event, Message, Note
+from tests import factories as f
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def run_at_once(*calls):
+    """Run the calls in threads that start together; return what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # the losers' refusals are results too
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_agents_escalating_the_same_conversation_escalate_it_once():
+    alice, bob = f.agent(username="alice"), f.agent(username="bob")
+    convo = f.ConversationFactory()
+
+    def escalate(actor):
+        return lambda: services.escalate_conversation(
+            conversation_id=convo.pk, actor=actor, reason=EscalationReason.SENSITIVE, note=f"{actor} checked it"
+        )
+
+    results = run_at_once(escalate(alice), escalate(bob))
+
+    refused = [r for r in results if isinstance(r, services.TransitionNotAllowed)]
+    assert len(refused) == 1, results
+    assert Event.objects.filter(conversation=convo, kind=Event.Kind.ESCALATED).count() == 1
+    assert Message.objects.filter(conversation=convo, clipping__is_escalation_statement=True).count() == 1
+    assert Note.objects.filter(conversation=convo).count() == 1
+
+
+def test_agents_pressing_next_at_the_same_moment_get_different_conversations():
+    agents = [f.agent(username=f"agent{i}") for i in range(4)]
+    conversations = f.ConversationFactory.create_batch(4)
+    queue_id = conversations[0].queue_id
+
+    results = run_at_once(*[lambda a=a: services.take_next_conversation(queue_id=queue_id, actor=a) for a in agents])
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    taken = [r.pk for r in results if r is not None]
+    assert len(taken) == len(set(taken))
+    assert Event.objects.filter(kind=Event.Kind.ASSIGNED).count() == len(taken)
