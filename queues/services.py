@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from queues.models import (
     Action,
+    Channel,
     Clipping,
     CloseReason,
     Conversation,
@@ -137,6 +138,25 @@ def _move(convo: Conversation, target: Queue) -> Queue:
     convo.queue = target
     convo.on_hold_since = None
     return source
+
+
+@transaction.atomic
+def create_conversation(*, channel_id: int, external_id: str, actor=None, **fields) -> Conversation:
+    """A new conversation lands in its channel's working queue (with the channel's default product)."""
+    channel = Channel.objects.select_related("working_queue", "default_product").get(pk=channel_id)
+    external_id = _required(external_id, _("A conversation needs its id on the platform."), "external_id")
+    if Conversation.objects.filter(channel=channel, external_id=external_id).exists():
+        raise InvalidInput(
+            _("%(channel)s already has conversation %(id)s.") % {"channel": channel, "id": external_id},
+            field="external_id",
+        )
+    fields.setdefault("product", channel.default_product)
+    convo = Conversation.objects.create(channel=channel, queue=channel.working_queue, external_id=external_id, **fields)
+    if convo.last_customer_message_at is None:
+        convo.last_customer_message_at = convo.created_at
+        _save(convo, "last_customer_message_at")
+    _record(convo, actor, Event.Kind.CREATED, to_queue=convo.queue)
+    return convo
 
 
 @transaction.atomic

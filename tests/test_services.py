@@ -371,3 +371,25 @@ class ReplyTests(ServiceTestCase):
         self.assertRefused(
             convo, lambda: services.reply(conversation_id=convo.pk, actor=self.agent, body="Hello"), "it is closed"
         )
+
+
+class CreateTests(ServiceTestCase):
+    def test_a_new_conversation_lands_in_its_channels_working_queue_with_its_default_product(self):
+        convo = services.create_conversation(
+            channel_id=self.play.pk, external_id="gp:abc", body="Crashes", rating=1, actor=None
+        )
+        self.assertEqual(
+            (convo.queue, convo.product, convo.status),
+            (self.play.working_queue, self.play.default_product, Status.OPEN),
+        )
+        self.assertEqual(convo.last_customer_message_at, convo.created_at)
+        event = Event.objects.get(conversation=convo)
+        self.assertEqual(
+            (event.kind, event.to_queue, event.by_automation), (Event.Kind.CREATED, self.play.working_queue, True)
+        )
+
+    def test_the_same_platform_id_twice_is_refused(self):
+        services.create_conversation(channel_id=self.x.pk, external_id="1", body="Hi")
+        with self.assertRaises(services.InvalidInput):
+            services.create_conversation(channel_id=self.x.pk, external_id="1", body="Hi again")
+        self.assertEqual(Conversation.objects.filter(external_id="1").count(), 1)
