@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -351,6 +352,9 @@ class Conversation(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.author_handle or self.author_name}".strip()
+
+    def get_absolute_url(self):
+        return reverse("conversation-detail", args=[self.pk])
 
     @property
     def is_closed(self) -> bool:

@@ -1,0 +1,187 @@
+"""Reads for the pages: one queryset each, with what the templates need already joined or prefetched."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
+
+from queues.models import Clipping, Conversation, Event, Message, Note, Product, Queue, Status, Tag
+
+DASHBOARD_COUNT_CAP = 10_000  # the dashboard says "10,000+" rather than counting a huge queue
+
+
+class CappedCount(Subquery):
+    """COUNT(*) over a sliced subquery: stops counting at the slice's end."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+
+def dashboard_queues():
+    """Active queues with their open count (capped) and oldest open conversation, in one query."""
+    open_in_queue = Conversation.objects.filter(queue=OuterRef("pk"), status=Status.OPEN).order_by()
+    return (
+        Queue.objects.filter(is_active=True)
+        .annotate(
+            open_count=CappedCount(open_in_queue.values("pk")[: DASHBOARD_COUNT_CAP + 1]),
+            oldest_open=Subquery(open_in_queue.order_by("received_at").values("received_at")[:1]),
+        )
+        .order_by("kind", "name")
+    )
+
+
+def list_conversations():
+    return Conversation.objects.select_related("channel", "queue", "product", "assignee")
+
+
+def my_conversations(user, limit: int = 20):
+    return list(list_conversations().filter(assignee=user, status=Status.OPEN).order_by("received_at", "id")[:limit])
+
+
+def conversation_for_detail(queryset, pk: int) -> Conversation:
+    return (
+        queryset.select_related(
+            "channel",
+            "channel__escalation_queue",
+            "channel__working_queue",
+            "queue",
+            "product",
+            "assignee",
+            "previous_queue",
+        )
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            Prefetch("messages", queryset=Message.objects.select_related("author", "clipping")),
+            Prefetch("notes", queryset=Note.objects.select_related("author")),
+            Prefetch("events", queryset=Event.objects.select_related("actor", "from_queue", "to_queue")),
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "message", "note" or "event"
+    at: datetime
+    item: object
+
+
+def timeline(convo: Conversation) -> list[TimelineEntry]:
+    """Messages, notes and events of a prefetched conversation, oldest first."""
+    entries = chain(
+        (TimelineEntry("message", m.created_at, m) for m in convo.messages.all()),
+        (TimelineEntry("note", n.created_at, n) for n in convo.notes.all()),
+        (TimelineEntry("event", e.created_at, e) for e in convo.events.all()),
+    )
+    order = {"message": 0, "note": 1, "event": 2}
+    return sorted(entries, key=lambda entry: (entry.at, order[entry.kind], entry.item.pk))
+
+
+def active_clippings():
+    return Clipping.objects.filter(is_active=True).order_by("-is_escalation_statement", "title")
+
+
+def products():
+    return Product.objects.order_by("name")
+
+
+# Keyset pagination: a page is "the rows after (or before) this one in the sort order", so drawing
+# page 1,000 costs what page 1 costs and nothing counts the table.
+SORTS = {
+    # name: the ordering; every ordering ends in id so a key is unique.
+    "oldest": ["received_at", "id"],
+    "newest": ["-received_at", "-id"],
+    "rating": ["sort_rating", "received_at", "id"],
+}
+
+
+def sorted_conversations(queryset, sort: str):
+    if sort == "rating":
+        # Lowest rating first; conversations without a rating (social posts) last.
+        queryset = queryset.annotate(sort_rating=Coalesce("rating", Value(6)))
+    return queryset.order_by(*SORTS[sort])
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _encode(values) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(token: str, fields: list[str]) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise BadCursor(token) from error
+    if not isinstance(values, list) or len(values) != len(fields):
+        raise BadCursor(token)
+    decoded = []
+    for field, value in zip(fields, values, strict=True):
+        name = field.lstrip("-")
+        if name == "received_at":
+            value = parse_datetime(value) if isinstance(value, str) else None
+            if value is None:
+                raise BadCursor(token)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            raise BadCursor(token)
+        decoded.append(value)
+    return decoded
+
+
+def _beyond(fields: list[str], values: list, forward: bool) -> Q:
+    """Rows strictly after (forward) or before the given key values in the ordering `fields`."""
+    condition = Q()
+    for i, field in enumerate(fields):
+        name, descending = field.lstrip("-"), field.startswith("-")
+        lookup = "lt" if descending == forward else "gt"
+        step = Q(**{f"{name}__{lookup}": values[i]})
+        for previous, value in zip(fields[:i], values[:i], strict=True):
+            step &= Q(**{previous.lstrip("-"): value})
+        condition |= step
+    return condition
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def keyset_page(queryset, sort: str, *, after: str = "", before: str = "", size: int = 50) -> KeysetPage:
+    fields = SORTS[sort]
+    queryset = sorted_conversations(queryset, sort)
+    names = [f.lstrip("-") for f in fields]
+    if before:
+        flipped = [f[1:] if f.startswith("-") else f"-{f}" for f in fields]
+        chunk = list(
+            queryset.filter(_beyond(fields, _decode(before, fields), forward=False)).order_by(*flipped)[: size + 1]
+        )
+        has_more_before = len(chunk) > size
+        rows = list(reversed(chunk[:size]))
+        has_previous, has_next = has_more_before, True
+    else:
+        if after:
+            queryset = queryset.filter(_beyond(fields, _decode(after, fields), forward=True))
+        chunk = list(queryset[: size + 1])
+        rows = chunk[:size]
+        has_previous, has_next = bool(after), len(chunk) > size
+
+    def cursor(row):
+        return _encode([getattr(row, name) for name in names])
+
+    return KeysetPage(
+        rows=rows,
+        next_cursor=cursor(rows[-1]) if rows and has_next else None,
+        previous_cursor=cursor(rows[0]) if rows and has_previous else None,
+    )

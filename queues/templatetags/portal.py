@@ -1,0 +1,38 @@
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def person(user) -> str:
+    """A user as people know them; users deleted since are "deleted user"."""
+    if user is None:
+        return _("deleted user")
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def event_actor(event) -> str:
+    if event.actor_id:
+        return person(event.actor)
+    if event.by_automation:
+        return _("Automation")
+    if event.kind == "customer_message":
+        return _("Customer")
+    return _("deleted user")
+
+
+@register.inclusion_tag("queues/includes/stars.html")
+def stars(rating):
+    return {"rating": rating, "filled": "★" * (rating or 0), "empty": "☆" * (5 - (rating or 0))}
+
+
+@register.filter
+def reason_label(event) -> str:
+    """The human label of the reason an escalation or close event recorded."""
+    from queues.models import CloseReason, EscalationReason
+
+    reason = (event.details or {}).get("reason", "")
+    choices = EscalationReason if event.kind == "escalated" else CloseReason
+    return choices(reason).label if reason in choices.values else reason
