@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from queues.models import CloseReason, EscalationReason, Queue, Tag
+from queues.permissions import can_moderate
 from queues.reply_limits import MAX_LENGTH, reply_problems
 from queues.selectors import active_clippings, products
 
@@ -17,8 +18,9 @@ class ActionForm(forms.Form):
     submit_label = _("Save")
     submit_class = "btn-primary"
 
-    def __init__(self, *args, conversation, **kwargs):
+    def __init__(self, *args, conversation, user=None, **kwargs):
         self.conversation = conversation
+        self.user = user
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -72,6 +74,17 @@ class TagsForm(ActionForm):
     tags = forms.ModelMultipleChoiceField(
         queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    new_tags = forms.CharField(
+        label=_("New tags"), required=False, max_length=200, help_text=_("Comma-separated; moderators only.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_moderate(self.user):
+            del self.fields["new_tags"]
+
+    def clean_new_tags(self):
+        return [name.strip() for name in self.cleaned_data["new_tags"].split(",") if name.strip()]
 
 
 class MoveForm(ActionForm):

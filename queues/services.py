@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,7 +31,7 @@ from queues.models import (
     Status,
     Tag,
 )
-from queues.permissions import can_work
+from queues.permissions import can_moderate, can_work
 from queues.reply_limits import reply_problems
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ class InvalidInput(ServiceError):
     pass
 
 
+class NotPermitted(ServiceError):
+    pass
+
+
+# Contributors do the rest of the process; these need a moderator.
+MODERATOR_ACTIONS = frozenset({Action.MOVE, Action.REOPEN})
+
+
 _STAGE_WORDS = {
     Stage.WORKING: gettext_lazy("in a working queue"),
     Stage.ON_HOLD: gettext_lazy("on hold"),
@@ -72,7 +81,18 @@ def _locked(conversation_id: int) -> Conversation:
     return Conversation.objects.select_related(*_RELATED).get(pk=conversation_id)
 
 
-def _lock(conversation_id: int, action: str) -> Conversation:
+def _authorise(actor, action: str) -> None:
+    """The role check every door shares. actor None is the automation (or the customer)."""
+    if actor is None:
+        return
+    if not can_work(actor):
+        raise NotPermitted(_("Only agents can work conversations."))
+    if action in MODERATOR_ACTIONS and not can_moderate(actor):
+        raise NotPermitted(_("Only moderators can %(action)s.") % {"action": Action(action).label})
+
+
+def _lock(conversation_id: int, action: str, actor) -> Conversation:
+    _authorise(actor, action)
     convo = _locked(conversation_id)
     if not convo.allows(action):
         raise TransitionNotAllowed(
@@ -164,7 +184,7 @@ def assign_conversation(*, conversation_id: int, actor, assignee_id: int) -> Con
     assignee = User.objects.filter(pk=assignee_id).first()
     if assignee is None or not can_work(assignee):
         raise InvalidInput(_("Conversations can only be assigned to active agents."), field="assignee")
-    convo = _lock(conversation_id, Action.ASSIGN)
+    convo = _lock(conversation_id, Action.ASSIGN, actor)
     if convo.assignee_id == assignee.pk:
         raise TransitionNotAllowed(
             _("Conversation #%(pk)s is already assigned to %(user)s.")
@@ -185,7 +205,7 @@ def assign_conversation(*, conversation_id: int, actor, assignee_id: int) -> Con
 
 @transaction.atomic
 def unassign_conversation(*, conversation_id: int, actor) -> Conversation:
-    convo = _lock(conversation_id, Action.UNASSIGN)
+    convo = _lock(conversation_id, Action.UNASSIGN, actor)
     if convo.assignee_id is None:
         raise TransitionNotAllowed(_("Conversation #%(pk)s is not assigned to anyone.") % {"pk": convo.pk})
     previous = convo.assignee_id
@@ -231,7 +251,7 @@ def move_to_queue(*, conversation_id: int, actor, queue_id: int) -> Conversation
         Queue.Kind.WORKING,
         _("Conversations can only be moved to an active working queue."),
     )
-    convo = _lock(conversation_id, Action.MOVE)
+    convo = _lock(conversation_id, Action.MOVE, actor)
     if convo.queue_id == target.pk:
         raise TransitionNotAllowed(
             _("Conversation #%(pk)s is already in %(queue)s.") % {"pk": convo.pk, "queue": target}
@@ -245,7 +265,7 @@ def move_to_queue(*, conversation_id: int, actor, queue_id: int) -> Conversation
 @transaction.atomic
 def add_note(*, conversation_id: int, actor, body: str) -> Note:
     body = _required(body, _("A note cannot be empty."), "body")
-    convo = _lock(conversation_id, Action.NOTE)
+    convo = _lock(conversation_id, Action.NOTE, actor)
     note = Note.objects.create(conversation=convo, author=actor, body=body)
     _record(convo, actor, Event.Kind.NOTE_ADDED, note_id=note.pk)
     return note
@@ -274,7 +294,7 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
         if clipping is None:
             raise InvalidInput(_("That clipping does not exist or is not active."), field="clipping")
     body = (body or "").strip() or (clipping.body if clipping else "")
-    convo = _lock(conversation_id, Action.REPLY)
+    convo = _lock(conversation_id, Action.REPLY, actor)
     message = _outbound(convo, actor, body, clipping)
     _record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
     return message
@@ -287,7 +307,7 @@ def set_product(*, conversation_id: int, actor, product_id: int | None) -> Conve
         product = Product.objects.filter(pk=product_id).first()
         if product is None:
             raise InvalidInput(_("That product does not exist."), field="product")
-    convo = _lock(conversation_id, Action.SET_PRODUCT)
+    convo = _lock(conversation_id, Action.SET_PRODUCT, actor)
     if convo.product_id == product_id:
         return convo
     previous = convo.product_id
@@ -304,11 +324,20 @@ def set_product(*, conversation_id: int, actor, product_id: int | None) -> Conve
 
 
 @transaction.atomic
-def set_tags(*, conversation_id: int, actor, tag_ids: list[int]) -> Conversation:
+def set_tags(*, conversation_id: int, actor, tag_ids: list[int], new_tag_names: list[str] = ()) -> Conversation:
+    """Set the conversation's tags. Creating tags that do not exist yet is for moderators."""
     tags = list(Tag.objects.filter(pk__in=tag_ids))
     if len(tags) != len(set(tag_ids)):
         raise InvalidInput(_("One of those tags does not exist."), field="tags")
-    convo = _lock(conversation_id, Action.SET_TAGS)
+    names = {name.strip() for name in new_tag_names if name.strip()}
+    if names and actor is not None and not can_moderate(actor):
+        raise NotPermitted(_("Only moderators can create tags."), field="new_tags")
+    for name in sorted(names):
+        if not slugify(name):
+            raise InvalidInput(_("“%(name)s” cannot be a tag name.") % {"name": name}, field="new_tags")
+    convo = _lock(conversation_id, Action.SET_TAGS, actor)
+    for name in sorted(names):
+        tags.append(Tag.objects.get_or_create(slug=slugify(name)[:50], defaults={"name": name[:50]})[0])
     before = set(convo.tags.values_list("pk", flat=True))
     if before == {tag.pk for tag in tags}:
         return convo
@@ -328,7 +357,7 @@ def put_on_hold(*, conversation_id: int, actor, queue_id: int | None = None) -> 
         target = on_hold[0]
     else:
         target = _queue_of_kind(queue_id, Queue.Kind.ON_HOLD, _("Choose an active on hold queue."))
-    convo = _lock(conversation_id, Action.PUT_ON_HOLD)
+    convo = _lock(conversation_id, Action.PUT_ON_HOLD, actor)
     source = _move(convo, target)
     convo.on_hold_since = timezone.now()
     _save(convo, "queue", "previous_queue", "on_hold_since")
@@ -355,7 +384,7 @@ def escalate_conversation(
     statement = Clipping.objects.filter(is_escalation_statement=True).first()
     if statement is None:
         raise InvalidInput(_("No escalation statement is configured; ask an admin to set one."))
-    convo = _lock(conversation_id, Action.ESCALATE)
+    convo = _lock(conversation_id, Action.ESCALATE, actor)
     target = convo.channel.escalation_queue
     if target.kind != Queue.Kind.ESCALATION or not target.is_active:
         raise InvalidInput(_("The channel %(channel)s has no active escalation queue.") % {"channel": convo.channel})
@@ -411,7 +440,7 @@ def close_conversation(*, conversation_id: int, actor, reason: str) -> Conversat
     """Close a conversation from any queue. actor None means the automation."""
     if reason not in CloseReason.values:
         raise InvalidInput(_("Choose why this conversation is closed."), field="reason")
-    convo = _lock(conversation_id, Action.CLOSE)
+    convo = _lock(conversation_id, Action.CLOSE, actor)
     convo.status, convo.closed_at, convo.close_reason = (
         Status.CLOSED,
         timezone.now(),
@@ -440,7 +469,7 @@ _REOPEN_FIELDS = (
 @transaction.atomic
 def reopen_conversation(*, conversation_id: int, actor) -> Conversation:
     """Reopen a closed conversation into its channel's working queue."""
-    convo = _lock(conversation_id, Action.REOPEN)
+    convo = _lock(conversation_id, Action.REOPEN, actor)
     source = _reopen(convo)
     _save(convo, *_REOPEN_FIELDS)
     _record(convo, actor, Event.Kind.REOPENED, from_queue=source, to_queue=convo.queue)

@@ -25,7 +25,7 @@ from queues.forms import (
     TagsForm,
 )
 from queues.models import Action, Conversation, Queue
-from queues.permissions import can_work
+from queues.permissions import can_moderate, can_work
 
 
 def agent_required(view):
@@ -131,7 +131,9 @@ ACTIONS = {
     ),
     "tags": (
         TagsForm,
-        lambda c, u, d: services.set_tags(conversation_id=c.pk, actor=u, tag_ids=[t.pk for t in d["tags"]]),
+        lambda c, u, d: services.set_tags(
+            conversation_id=c.pk, actor=u, tag_ids=[t.pk for t in d["tags"]], new_tag_names=d.get("new_tags", [])
+        ),
         _("Tags saved."),
     ),
     "move": (
@@ -181,13 +183,14 @@ def _conversation(request, pk):
 
 def _render_detail(request, convo, bound=None, status=200):
     forms = {}
+    moderator = can_moderate(request.user)
     for name, action in FORM_ACTIONS.items():
-        if not convo.allows(action):
+        if not convo.allows(action) or (action in services.MODERATOR_ACTIONS and not moderator):
             continue
         if bound and bound[0] == name:
             forms[name] = bound[1]
         else:
-            forms[name] = ACTIONS[name][0](conversation=convo, initial=_initial(name, convo))
+            forms[name] = ACTIONS[name][0](conversation=convo, user=request.user, initial=_initial(name, convo))
     clippings = list(selectors.active_clippings())
     context = {
         "conversation": convo,
@@ -196,6 +199,7 @@ def _render_detail(request, convo, bound=None, status=200):
         "statement": next((c for c in clippings if c.is_escalation_statement), None),
         "clipping_bodies": {c.pk: c.body for c in clippings},
         "open_error": bound[0] if bound else "",
+        "can_moderate": moderator,
     }
     return render(request, "queues/conversation_detail.html", context, status=status)
 
@@ -221,10 +225,12 @@ def conversation_action(request, pk, action):
         raise Http404(_("No such action."))
     convo = _conversation(request, pk)
     form_class, call, success = ACTIONS[action]
-    form = form_class(request.POST, conversation=convo)
+    form = form_class(request.POST, conversation=convo, user=request.user)
     if form.is_valid():
         try:
             call(convo, request.user, form.cleaned_data)
+        except services.NotPermitted:
+            raise PermissionDenied from None
         except services.ServiceError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
             convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now

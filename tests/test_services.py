@@ -36,6 +36,7 @@ class ServiceTestCase(TestCase):
     def setUpTestData(cls):
         cls.agent = f.agent(username="alice")
         cls.other = f.agent(username="bob")
+        cls.moderator = f.UserFactory(username="mo", role="Moderators")
         cls.x = f.channel("@FirefoxSupport")
         cls.play = f.channel("org.mozilla.firefox")
         cls.on_hold = f.queue_of_kind(Queue.Kind.ON_HOLD)
@@ -239,16 +240,16 @@ class CloseAndReopenTests(ServiceTestCase):
         convo = f.ConversationFactory(channel=self.x)
         services.put_on_hold(conversation_id=convo.pk, actor=self.agent)
         services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.SPAM)
-        services.reopen_conversation(conversation_id=convo.pk, actor=self.other)
+        services.reopen_conversation(conversation_id=convo.pk, actor=self.moderator)
         convo.refresh_from_db()
         self.assertEqual((convo.status, convo.queue, convo.on_hold_since), (Status.OPEN, self.x.working_queue, None))
-        self.assertEqual(Event.objects.filter(conversation=convo).last().actor, self.other)
+        self.assertEqual(Event.objects.filter(conversation=convo).last().actor, self.moderator)
 
     def test_an_open_conversation_cannot_be_reopened(self):
         convo = f.ConversationFactory()
         self.assertRefused(
             convo,
-            lambda: services.reopen_conversation(conversation_id=convo.pk, actor=self.agent),
+            lambda: services.reopen_conversation(conversation_id=convo.pk, actor=self.moderator),
             "in a working queue",
         )
 
@@ -293,9 +294,9 @@ class AssignMoveNoteTests(ServiceTestCase):
 
     def test_move_between_working_queues_and_back_from_escalation(self):
         convo = f.ConversationFactory(channel=self.x)
-        services.move_to_queue(conversation_id=convo.pk, actor=self.agent, queue_id=self.play.working_queue_id)
+        services.move_to_queue(conversation_id=convo.pk, actor=self.moderator, queue_id=self.play.working_queue_id)
         escalate(convo, self.agent)
-        services.move_to_queue(conversation_id=convo.pk, actor=self.agent, queue_id=self.x.working_queue_id)
+        services.move_to_queue(conversation_id=convo.pk, actor=self.moderator, queue_id=self.x.working_queue_id)
         convo.refresh_from_db()
         self.assertEqual((convo.queue, convo.previous_queue), (self.x.working_queue, None))
         self.assertEqual(self.events(convo), [Event.Kind.MOVED, Event.Kind.ESCALATED, Event.Kind.MOVED])
@@ -305,13 +306,13 @@ class AssignMoveNoteTests(ServiceTestCase):
         self.assertRefused(
             convo,
             lambda: services.move_to_queue(
-                conversation_id=convo.pk, actor=self.agent, queue_id=self.x.working_queue_id
+                conversation_id=convo.pk, actor=self.moderator, queue_id=self.x.working_queue_id
             ),
             "already in",
         )
         self.assertRefused(
             convo,
-            lambda: services.move_to_queue(conversation_id=convo.pk, actor=self.agent, queue_id=self.on_hold.pk),
+            lambda: services.move_to_queue(conversation_id=convo.pk, actor=self.moderator, queue_id=self.on_hold.pk),
             "working queue",
         )
 
@@ -393,3 +394,36 @@ class CreateTests(ServiceTestCase):
         with self.assertRaises(services.InvalidInput):
             services.create_conversation(channel_id=self.x.pk, external_id="1", body="Hi again")
         self.assertEqual(Conversation.objects.filter(external_id="1").count(), 1)
+
+
+class RoleTests(ServiceTestCase):
+    def test_contributors_cannot_move_or_reopen_or_create_tags(self):
+        convo = f.ConversationFactory(channel=self.x)
+        self.assertRefused(
+            convo,
+            lambda: services.move_to_queue(
+                conversation_id=convo.pk, actor=self.agent, queue_id=self.play.working_queue_id
+            ),
+            "Only moderators can move to a working queue.",
+        )
+        self.assertRefused(
+            convo,
+            lambda: services.set_tags(conversation_id=convo.pk, actor=self.agent, tag_ids=[], new_tag_names=["refund"]),
+            "Only moderators can create tags.",
+        )
+        services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.RESOLVED)
+        self.assertRefused(
+            convo, lambda: services.reopen_conversation(conversation_id=convo.pk, actor=self.agent), "Only moderators"
+        )
+
+    def test_moderators_create_tags_while_tagging(self):
+        convo = f.ConversationFactory()
+        services.set_tags(conversation_id=convo.pk, actor=self.moderator, tag_ids=[], new_tag_names=["Refund ", "VPN"])
+        self.assertEqual(sorted(convo.tags.values_list("slug", flat=True)), ["refund", "vpn"])
+
+    def test_users_without_a_role_can_do_nothing(self):
+        outsider = f.UserFactory(username="outsider")
+        convo = f.ConversationFactory()
+        self.assertRefused(
+            convo, lambda: services.add_note(conversation_id=convo.pk, actor=outsider, body="hi"), "Only agents"
+        )

@@ -22,6 +22,7 @@ class PortalTestCase(TestCase):
     def setUpTestData(cls):
         cls.agent = f.agent(username="alice", first_name="Alice")
         cls.other = f.agent(username="bob", first_name="Bob")
+        cls.moderator = f.UserFactory(username="mo", first_name="Mo", role="Moderators")
         cls.x = f.channel("@FirefoxSupport")
         cls.play = f.channel("org.mozilla.firefox")
         cls.on_hold = f.queue_of_kind(Queue.Kind.ON_HOLD)
@@ -278,27 +279,40 @@ class DetailTests(PortalTestCase):
         self.assertNotContains(response, "<img src=x")
         self.assertContains(response, "&lt;img src=x onerror=alert(2)&gt;")
 
-    def test_the_page_offers_the_actions_the_stage_allows(self):
+    def test_the_page_offers_the_actions_the_stage_and_role_allow(self):
         convo = f.ConversationFactory()
+        response = self.client.get(detail(convo))
+        self.assertEqual(
+            set(response.context["forms"]), {"reply", "note", "product", "tags", "hold", "escalate", "close"}
+        )
+        self.assertNotIn("new_tags", response.context["forms"]["tags"].fields)
+        self.client.force_login(self.moderator)
         response = self.client.get(detail(convo))
         self.assertEqual(
             set(response.context["forms"]), {"reply", "note", "product", "tags", "move", "hold", "escalate", "close"}
         )
+        self.assertIn("new_tags", response.context["forms"]["tags"].fields)
         services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.RESOLVED)
         response = self.client.get(detail(convo))
         self.assertEqual(set(response.context["forms"]), {"note", "product", "tags"})
         self.assertContains(response, "Reopen")
+        self.client.force_login(self.agent)
+        self.assertNotContains(self.client.get(detail(convo)), "Reopen")
 
     def test_detail_query_count_does_not_grow_with_the_timeline(self):
         convo = f.ConversationFactory()
         services.add_note(conversation_id=convo.pk, actor=self.agent, body="one")
-        with self.assertNumQueries(16):
+        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings,
+        # and the choices of the forms a contributor sees
+        with self.assertNumQueries(15):
             self.client.get(detail(convo))
         for i in range(20):
             services.add_note(conversation_id=convo.pk, actor=self.other, body=f"note {i}")
             services.reply(conversation_id=convo.pk, actor=self.agent, body=f"reply {i}")
         convo.tags.add(f.TagFactory(), f.TagFactory())
-        with self.assertNumQueries(16):
+        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings,
+        # and the choices of the forms a contributor sees
+        with self.assertNumQueries(15):
             self.client.get(detail(convo))
 
 
@@ -356,15 +370,22 @@ class ActionTests(PortalTestCase):
         product = Product.objects.get(slug="pocket")
         tags = [f.TagFactory(), f.TagFactory()]
         self.post(convo, "product", {"product": product.pk})
-        self.post(convo, "tags", {"tags": [t.pk for t in tags]})
+        self.post(convo, "tags", {"tags": [t.pk for t in tags], "new_tags": "sneaky"})  # ignored: not a moderator
         convo.refresh_from_db()
         self.assertEqual(convo.product, product)
         self.assertEqual(set(convo.tags.all()), set(tags))
         response = self.post(convo, "product", {"product": 999999})
         self.assertContains(response, "Select a valid choice", status_code=400)
+        self.client.force_login(self.moderator)
+        self.post(convo, "tags", {"tags": [tags[0].pk], "new_tags": "billing, vpn"})
+        self.assertEqual(sorted(convo.tags.values_list("slug", flat=True)), sorted([tags[0].slug, "billing", "vpn"]))
 
-    def test_move_to_a_working_queue(self):
+    def test_moderators_move_to_a_working_queue_and_contributors_get_403(self):
         convo = f.ConversationFactory(channel=self.x)
+        self.assertEqual(self.post(convo, "move", {"queue": self.play.working_queue_id}).status_code, 403)
+        convo.refresh_from_db()
+        self.assertEqual(convo.queue, self.x.working_queue)
+        self.client.force_login(self.moderator)
         self.post(convo, "move", {"queue": self.play.working_queue_id})
         convo.refresh_from_db()
         self.assertEqual(convo.queue, self.play.working_queue)
@@ -426,6 +447,8 @@ class ActionTests(PortalTestCase):
         self.post(convo, "close", {"reason": CloseReason.RESOLVED})
         convo.refresh_from_db()
         self.assertEqual((convo.status, convo.close_reason), (Status.CLOSED, CloseReason.RESOLVED))
+        self.assertEqual(self.post(convo, "reopen").status_code, 403)
+        self.client.force_login(self.moderator)
         self.post(convo, "reopen")
         convo.refresh_from_db()
         self.assertEqual((convo.status, convo.queue), (Status.OPEN, self.x.working_queue))
