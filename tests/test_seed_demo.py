@@ -31,4 +31,5 @@ class SeedDemoTests(TestCase):
 
     def test_demo_users_can_sign_in(self):
         seed()
-        self.assertTrue(self.client.login(username="alice", password="demo-alice"))
+        response = self.client.post("/accounts/login/", {"username": "alice", "password": "demo-alice"})
+        self.assertRedirects(response, "/")
