@@ -420,8 +420,9 @@ class ConversationChangelistTests(AdminTestCase):
     def test_the_changelist_never_counts_the_whole_table(self):
         f.ConversationFactory.create_batch(5, channel=self.x)
         with mock.patch.object(CappedCountPaginator, "cap", 3):
-            response, queries = self.changelist_queries()
+            response, queries = self.changelist_queries(_facets="True")
         self.assertContains(response, "more than 3 conversations")
+        self.assertContains(response, "more than 3 results")
         self.assertEqual(len(response.context["cl"].result_list), 5)
         counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
         self.assertEqual(len(counts), 1)
