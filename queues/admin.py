@@ -1,5 +1,5 @@
 """The Django admin: admins configure queues, channels, products, tags and clippings, look into any conversation
-and fix things.
+and act on many at once (queues/admin_actions.py).
 
 A conversation changes only through queues.services, here as on the agents' pages, so every change writes its
 Event. Conversations, messages, notes and events are never deleted, and events are never edited.
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import services
+from queues.admin_actions import CONVERSATION_ACTIONS
 from queues.models import (
     Channel,
     Clipping,
@@ -369,6 +370,7 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     sortable_by = ("received_at",)
     autocomplete_fields = ("channel", "product", "tags")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = CONVERSATION_ACTIONS
     inlines = (NoteInline, MessageInline, EventInline)
 
     def get_queryset(self, request):
