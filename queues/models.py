@@ -1,5 +1,6 @@
 """The domain of ../shared/PRODUCT.md: queues, channels, products, conversations and their audit."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -52,6 +53,23 @@ class Queue(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # The check constraint guarantees this; here it gets a message that says what to do.
+        if self.kind == self.Kind.ON_HOLD:
+            if self.auto_close_after is None:
+                message = _("An on hold queue needs an auto-close duration, e.g. 7 days.")
+            elif self.auto_close_after <= timedelta(0):
+                message = _("The auto-close duration must be positive.")
+            else:
+                return
+        elif self.auto_close_after is not None:
+            message = _("Only on hold queues auto-close; leave this empty for a %(kind)s queue.") % {
+                "kind": self.get_kind_display().lower()
+            }
+        else:
+            return
+        raise ValidationError({"auto_close_after": message})
 
 
 class Channel(models.Model):
@@ -108,6 +126,11 @@ class Channel(models.Model):
             raise ValidationError(errors)
 
 
+# A Matrix room alias, #localpart:server[:port], and a Slack channel name as Slack allows it.
+MATRIX_ROOM_RE = re.compile(r"#[^\s:#]+:[A-Za-z0-9.-]+(:[0-9]+)?")
+SLACK_CHANNEL_RE = re.compile(r"#[a-z0-9_-]{1,80}")
+
+
 class Product(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -124,6 +147,18 @@ class Product(models.Model):
     @property
     def matrix_url(self) -> str:
         return f"https://matrix.to/#/{self.matrix_room}" if self.matrix_room else ""
+
+    def clean(self):
+        errors = {}
+        if self.matrix_room and not MATRIX_ROOM_RE.fullmatch(self.matrix_room):
+            errors["matrix_room"] = _("Enter the Matrix room as #room:server, e.g. #fenix:mozilla.org.")
+        if self.slack_channel and not SLACK_CHANNEL_RE.fullmatch(self.slack_channel):
+            errors["slack_channel"] = _(
+                "Enter the Slack channel as #channel: lowercase letters, digits, hyphens and underscores, "
+                "e.g. #android-support."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Tag(models.Model):

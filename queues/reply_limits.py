@@ -121,3 +121,12 @@ def reply_problems(platform: str, text: str) -> list[str]:
     if platform == Platform.GOOGLE_PLAY and _HTML_RE.search(text):
         problems.append(_("Google Play replies cannot contain HTML: Google strips it."))
     return problems
+
+
+def limits_summary(text: str) -> str:
+    """The text's length against each platform's limit, for admins: "X 212/280 ✓, Facebook 212/8000 ✓, …"."""
+    return ", ".join(
+        f"{platform.label} {reply_length(platform, text)}/{MAX_LENGTH[platform]} "
+        + ("✗" if reply_problems(platform, text) else "✓")
+        for platform in Platform
+    )

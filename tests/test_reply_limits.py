@@ -1,7 +1,7 @@
 import pytest
 
 from queues.models import Channel
-from queues.reply_limits import reply_length, reply_problems, x_weighted_length
+from queues.reply_limits import limits_summary, reply_length, reply_problems, x_weighted_length
 
 X, PLAY, FACEBOOK = Channel.Platform.X, Channel.Platform.GOOGLE_PLAY, Channel.Platform.FACEBOOK
 
@@ -91,3 +91,8 @@ def test_facebook_allows_long_replies():
 @pytest.mark.parametrize("platform", [X, PLAY, FACEBOOK])
 def test_empty_replies_are_refused_everywhere(platform):
     assert reply_problems(platform, "  \n ") == ["The reply is empty."]
+
+
+def test_the_summary_shows_the_length_against_each_platforms_limit():
+    assert limits_summary("a" * 300) == "X 300/280 ✗, Facebook 300/8000 ✓, Google Play 300/349 ✓"
+    assert limits_summary("<b>hi</b>") == "X 9/280 ✓, Facebook 9/8000 ✓, Google Play 9/349 ✗"
