@@ -137,7 +137,7 @@ class QueueAdminTests(AdminTestCase):
     def test_the_kind_of_a_queue_holding_open_conversations_cannot_change(self):
         spare = Queue.objects.create(name="Spare", slug="spare", kind=Queue.Kind.WORKING)
         convo = f.ConversationFactory(channel=self.x)
-        services.move_to_queue(conversation_id=convo.pk, actor=self.agent, queue_id=spare.pk)
+        services.move_to_queue(conversation_id=convo.pk, actor=None, queue_id=spare.pk)
         data = {"name": "Spare", "slug": "spare", "kind": Queue.Kind.ESCALATION, "auto_close_after": ""}
         response = self.client.post(url(Queue, "change", spare.pk), data)
         self.assertIn("This queue holds open conversations; its kind cannot change.", self.errors(response))

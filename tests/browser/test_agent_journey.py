@@ -1,5 +1,6 @@
 """A new agent's day, in a real browser."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -50,7 +51,8 @@ def sign_in(page, live_server, username="newbie"):
 
 def next_in(page, queue_name):
     page.get_by_role("button", name=f"Next conversation in {queue_name}").click()
-    page.wait_for_selector("text=is now assigned to you")
+    page.wait_for_url(re.compile(r"/conversations/\d+/$"))
+    assert page.get_by_text("is now assigned to you").is_visible()
 
 
 def open_section(page, title):
