@@ -41,8 +41,8 @@ def agent_required(view):
     return wrapper
 
 
-@require_GET
 @agent_required
+@require_GET
 def dashboard(request):
     queues = list(selectors.dashboard_queues())
     groups = [(kind.label, [q for q in queues if q.kind == kind]) for kind in Queue.Kind]
@@ -57,8 +57,8 @@ def dashboard(request):
     )
 
 
-@require_POST
 @agent_required
+@require_POST
 def next_conversation(request, queue_id):
     try:
         convo = services.take_next_conversation(queue_id=queue_id, actor=request.user)
@@ -72,8 +72,8 @@ def next_conversation(request, queue_id):
     return redirect("conversation-detail", pk=convo.pk)
 
 
-@require_GET
 @agent_required
+@require_GET
 def conversation_list(request):
     visible = selectors.list_conversations().visible_to(request.user)
     filterset = ConversationFilter(request.GET or None, queryset=visible, user=request.user)
@@ -212,14 +212,14 @@ def _initial(name, convo):
     return None
 
 
-@require_GET
 @agent_required
+@require_GET
 def conversation_detail(request, pk):
     return _render_detail(request, _conversation(request, pk))
 
 
-@require_POST
 @agent_required
+@require_POST
 def conversation_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404(_("No such action."))
