@@ -36,3 +36,10 @@ def reason_label(event) -> str:
     reason = (event.details or {}).get("reason", "")
     choices = EscalationReason if event.kind == "escalated" else CloseReason
     return choices(reason).label if reason in choices.values else reason
+
+
+@register.filter
+def web_url(value) -> str:
+    """The URL if it is http(s), else nothing: a customer-supplied javascript: link must never be clickable."""
+    value = (value or "").strip()
+    return value if value.lower().startswith(("https://", "http://")) else ""
