@@ -128,10 +128,8 @@ class PlayReviewsImporter(Importer):
         return columns
 
     def _review(self, line: int, row: list[str], columns: dict[str, int], width: int, encoding: str) -> Review | None:
-        where = _("line %(n)d") % {"n": line}
-
         def problem(message, **values):
-            return self.problem(where, message % values)
+            return self.problem(_("line %(n)d") % {"n": line}, message % values)
 
         if any(UNDECODABLE in value for value in row):
             raise problem(_("is not valid %(encoding)s text: some bytes do not decode"), encoding=encoding)
