@@ -176,7 +176,7 @@ class ImportTests(PlayImportTestCase):
 
     def test_channel_option_imports_a_package_no_channel_has(self):
         path = self.write("new-app.csv", export([row(1, **{"Package Name": "org.example.invented"})]))
-        self.assertRefused(path, "line 2", "no Google Play channel has the package 'org.example.invented'")
+        self.assertRefused(path, "line 2", "no active Google Play channel has the package 'org.example.invented'")
         self.run_command(path, "--channel", "org.mozilla.focus")
         self.assertEqual(Conversation.objects.get().channel, self.focus)
         other = self.write("again.csv", export([row(2, **{"Package Name": "org.example.invented"})]))
@@ -251,6 +251,13 @@ class FollowUpTests(PlayImportTestCase):
             out, _ = self.run_command(path)
             self.assertIn(": nothing new (", out)
         self.assertEqual(self.snapshot(), before)
+
+    def test_a_review_and_its_update_in_the_same_file_are_a_conversation_and_a_follow_up(self):
+        update = row(1, **{"Review Last Update Millis Since Epoch": "1790000900000", "Review Text": "Worse now."})
+        out, _ = self.run_command(self.write("both.csv", export([row(1), update])))
+        self.assertIn(": 1 new conversation, 1 follow-up,", out)
+        convo = Conversation.objects.get()
+        self.assertEqual((convo.body, convo.messages.get().body), ("Invented review number 1.", "Worse now."))
 
     def test_an_update_takes_an_on_hold_review_back_to_its_working_queue_and_stops_the_clock(self):
         self.run_command(self.november())

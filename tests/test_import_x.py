@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 from queues import services
-from queues.models import CloseReason, Conversation, Event, Message, Queue, Stage, Status
+from queues.models import Channel, CloseReason, Conversation, Event, Message, Queue, Stage, Status
 from tests import factories as f
 from tests.importing import FIXTURES, ImportTestCase, insert_queries
 
@@ -138,6 +138,15 @@ class ImportTests(XImportTestCase):
             [(Message.Direction.OUTBOUND, "New Firefox is out!")],
         )
 
+    def test_a_post_by_the_account_of_an_inactive_channel_is_still_a_brand_reply(self):
+        Channel.objects.filter(pk=self.firefox.pk).update(is_active=False)
+        customer = user(1)
+        question = post(1, author=customer)
+        answer = post(2, author=BRAND_USERS[1], conversation_id=question["id"], minutes=1, entities={})
+        out, _ = self.run_command(self.write("inactive.json", payload([question, answer], [customer])))
+        self.assertIn(": 1 new conversation, 0 follow-ups, 1 brand reply,", out)
+        self.assertEqual(self.thread(question["id"]).messages.get().direction, Message.Direction.OUTBOUND)
+
     def test_importing_the_same_file_twice_changes_nothing_and_says_so(self):
         self.run_command(PAGE_1)
         before = self.snapshot()
@@ -262,5 +271,8 @@ class BrokenFileTests(XImportTestCase):
         posts.append(post(600, author=stranger, minutes=600, text="Nice weather today", entities={}))
         path = self.write("stranger.json", payload(posts, [stranger]))
         self.assertRefused(
-            path, "data[600]", "starts a thread that is not known, and neither replies to nor mentions an X channel"
+            path,
+            "data[600]",
+            "starts a thread that is not known, and neither replies to nor mentions an active X channel (@Firefox, "
+            "@FirefoxSupport)",
         )

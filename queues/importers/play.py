@@ -151,7 +151,7 @@ class PlayReviewsImporter(Importer):
         channel = self.channel or self.channels.get(package)
         if channel is None:
             raise problem(
-                _("no Google Play channel has the package %(package)r; add one in the admin or pass --channel"),
+                _("no active Google Play channel has the package %(package)r; add one in the admin or pass --channel"),
                 package=package,
             )
         if get(RATING) not in RATINGS:

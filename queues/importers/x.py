@@ -58,7 +58,8 @@ class XImporter(Importer):
 
     def __init__(self, path, *, progress=None):
         super().__init__(path, progress=progress)
-        self.brands = {handle(c.account): c for c in Channel.objects.filter(platform=self.platform, is_active=True)}
+        # Inactive channels too: their accounts' posts are still the brand's, never a customer's.
+        self.brands = {handle(c.account): c for c in Channel.objects.filter(platform=self.platform)}
         # Brand posts in a thread that has no conversation yet: kept for a customer post later in the file
         # that starts one; those left at the end are skipped.
         self.waiting: dict[str, list[Post]] = defaultdict(list)
@@ -267,14 +268,15 @@ class XImporter(Importer):
         self.waiting.clear()
 
     def _conversation(self, post: Post) -> Conversation:
-        channel = self.brand_users.get(post.in_reply_to_user_id) or next(
-            (self.brands[mention] for mention in post.mentions if mention in self.brands), None
-        )
+        addressed = [self.brand_users.get(post.in_reply_to_user_id)]
+        addressed += [self.brands.get(mention) for mention in post.mentions]
+        channel = next((c for c in addressed if c is not None and c.is_active), None)
         if channel is None:
+            accounts = sorted(c.account for c in self.brands.values() if c.is_active)
             raise self.problem(
                 post.path,
-                _("starts a thread that is not known, and neither replies to nor mentions an X channel (%(accounts)s)")
-                % {"accounts": ", ".join(sorted(c.account for c in self.brands.values())) or _("none is configured")},
+                _("starts a thread that is not known, and neither replies to nor mentions an active X channel (%(a)s)")
+                % {"a": ", ".join(accounts) or _("none is configured")},
             )
         return Conversation(
             channel=channel,
