@@ -1,0 +1,287 @@
+"""Google Play Console review exports: reviews_<package>_<YYYYMM>.csv.
+
+UTF-16 with a byte order mark as Google ships them (UTF-8 accepted too), comma-separated, quoted fields
+that may hold newlines, columns found by their header name. One row is one review in its latest version:
+a review updated later comes back, in a later month's file, with a newer Last Update time.
+"""
+
+import csv
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from queues import services
+from queues.importers.base import UNDECODABLE, Importer, Summary, max_length, open_text
+from queues.models import Channel, Conversation, Message
+
+PACKAGE = "Package Name"
+VERSION_CODE = "App Version Code"
+VERSION_NAME = "App Version Name"
+LANGUAGE = "Reviewer Language"
+DEVICE = "Device"
+SUBMITTED = "Review Submit Millis Since Epoch"
+UPDATED = "Review Last Update Millis Since Epoch"
+RATING = "Star Rating"
+TITLE = "Review Title"
+TEXT = "Review Text"
+REPLIED = "Developer Reply Millis Since Epoch"
+REPLY = "Developer Reply Text"
+LINK = "Review Link"
+# The export's "Date and Time" columns say the same as the millis columns, less precisely: not needed.
+COLUMNS = (PACKAGE, VERSION_CODE, VERSION_NAME, LANGUAGE, DEVICE, SUBMITTED, UPDATED, RATING, TITLE, TEXT)
+COLUMNS += (REPLIED, REPLY, LINK)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    line: int
+    channel: Channel
+    review_id: str
+    link: str
+    rating: int
+    title: str
+    text: str
+    language: str
+    metadata: dict
+    submitted_at: datetime
+    updated_at: datetime
+    updated_millis: int
+    reply: str
+    replied_at: datetime | None
+    replied_millis: int | None
+
+    @property
+    def follow_up_text(self) -> str:
+        return f"{self.title}\n\n{self.text}" if self.title and self.text else self.title or self.text
+
+
+def play_channel(id_or_account: str) -> Channel | None:
+    channels = Channel.objects.filter(platform=Channel.Platform.GOOGLE_PLAY)
+    if id_or_account.isdigit():
+        return channels.filter(pk=int(id_or_account)).first()
+    return channels.filter(account=id_or_account).first()
+
+
+class PlayReviewsImporter(Importer):
+    platform = Channel.Platform.GOOGLE_PLAY
+
+    def __init__(self, path, *, channel: Channel | None = None, progress=None):
+        """channel: where every review of the file goes, whatever its Package Name says."""
+        super().__init__(path, progress=progress)
+        self.channel = channel
+        self.channels = {c.account: c for c in Channel.objects.filter(platform=self.platform, is_active=True)}
+
+    def replies_phrase(self, number: int) -> str:
+        return ngettext("%(n)d developer reply", "%(n)d developer replies", number) % {"n": number}
+
+    def skipped_phrase(self, number: int) -> str:
+        return ngettext("%(n)d rating without a review skipped", "%(n)d ratings without a review skipped", number) % {
+            "n": number
+        }
+
+    def records(self):
+        """Each row as a Review, or None for a bare star rating: no text, no link, nothing to answer."""
+        with open_text(self.path) as (raw, text, encoding):
+            size = os.fstat(raw.fileno()).st_size
+            reader = csv.reader(text, strict=True)
+            header = self._next(reader)
+            columns = self._columns(header, encoding)
+            while True:
+                line = reader.line_num + 1
+                row = self._next(reader)
+                if row is None:
+                    return
+                if row:
+                    yield self._review(line, row, columns, len(header), encoding)
+                self.progress.update(raw.tell(), size)
+
+    def _next(self, reader) -> list[str] | None:
+        line = reader.line_num + 1
+        try:
+            return next(reader, None)
+        except csv.Error as error:
+            raise self.problem(_("line %(n)d") % {"n": line}, _("broken CSV (%(error)s)") % {"error": error}) from error
+
+    def _columns(self, header: list[str] | None, encoding: str) -> dict[str, int]:
+        where = _("line 1")
+        if not header:
+            raise self.problem(where, _("the file is empty; expected the header row of a Play Console export"))
+        if any("\x00" in name for name in header):
+            raise self.problem(
+                where, _("looks like UTF-16 without a byte order mark; export it again from the Play Console")
+            )
+        if any(UNDECODABLE in name for name in header):
+            raise self.problem(where, _("is not valid %(encoding)s text") % {"encoding": encoding})
+        columns = {name.strip(): index for index, name in enumerate(header)}
+        missing = [name for name in COLUMNS if name not in columns]
+        if missing:
+            raise self.problem(where, _("missing column(s): %(names)s") % {"names": ", ".join(missing)})
+        return columns
+
+    def _review(self, line: int, row: list[str], columns: dict[str, int], width: int, encoding: str) -> Review | None:
+        def problem(message, **values):
+            return self.problem(_("line %(n)d") % {"n": line}, message % values)
+
+        if any(UNDECODABLE in value for value in row):
+            raise problem(_("is not valid %(encoding)s text: some bytes do not decode"), encoding=encoding)
+        if len(row) != width:
+            raise problem(_("has %(fields)d fields; the header has %(columns)d"), fields=len(row), columns=width)
+
+        def get(name: str) -> str:
+            return row[columns[name]].strip()
+
+        def millis(name: str) -> int:
+            value = get(name)
+            if not (value.isascii() and value.isdigit()) or int(value) > 253402300799999:  # the end of year 9999
+                raise problem(
+                    _("%(column)s is not a time in milliseconds since 1970: %(value)r"), column=name, value=value
+                )
+            return int(value)
+
+        package = get(PACKAGE)
+        channel = self.channel or self.channels.get(package)
+        if channel is None:
+            raise problem(
+                _("no active Google Play channel has the package %(package)r; add one in the admin or pass --channel"),
+                package=package,
+            )
+        if get(RATING) not in RATINGS:
+            raise problem(
+                _("%(column)s must be a whole number from 1 to 5, not %(value)r"), column=RATING, value=get(RATING)
+            )
+        submitted, updated = millis(SUBMITTED), millis(UPDATED)
+        title, text, link, language = get(TITLE), get(TEXT), get(LINK), get(LANGUAGE)
+        review_id = parse_qs(urlsplit(link).query).get("reviewId", [""])[0]
+        if not review_id:
+            if not title and not text:
+                return None
+            raise problem(_("%(column)s has no reviewId: %(value)r"), column=LINK, value=link)
+        for column, value, field in (
+            (TITLE, title, "title"),
+            (LINK, link, "permalink"),
+            (LANGUAGE, language, "language"),
+            (LINK + " reviewId", review_id, "external_id"),
+        ):
+            limit = max_length(Conversation, field)
+            if len(value) > limit:
+                raise problem(_("%(column)s is longer than %(limit)d characters"), column=column, limit=limit)
+        reply = get(REPLY)
+        replied = millis(REPLIED) if reply else None
+        return Review(
+            line=line,
+            channel=channel,
+            review_id=review_id,
+            link=link,
+            rating=RATINGS[get(RATING)],
+            title=title,
+            text=text,
+            language=language,
+            metadata={
+                key: get(column)
+                for key, column in (
+                    ("device", DEVICE),
+                    ("app_version_code", VERSION_CODE),
+                    ("app_version_name", VERSION_NAME),
+                )
+                if get(column)
+            },
+            submitted_at=EPOCH + timedelta(milliseconds=submitted),
+            updated_at=EPOCH + timedelta(milliseconds=updated),
+            updated_millis=updated,
+            reply=reply,
+            replied_at=None if replied is None else EPOCH + timedelta(milliseconds=replied),
+            replied_millis=replied,
+        )
+
+    def write(self, reviews: list[Review | None], summary: Summary) -> None:
+        """One chunk: two lookups, bulk INSERTs for new conversations and developer replies, and the rare
+        follow-ups one by one through record_customer_message."""
+        present = [review for review in reviews if review is not None]
+        summary.skipped += len(reviews) - len(present)
+        known = {
+            (convo.channel_id, convo.external_id): convo
+            for convo in Conversation.objects.filter(
+                channel_id__in={review.channel.pk for review in present},
+                external_id__in={review.review_id for review in present},
+            )
+            .only("id", "channel_id", "external_id", "rating", "last_customer_message_at")
+            .order_by()
+        }
+        key_of = {convo.pk: key for key, convo in known.items()}
+        replies_known = {
+            (key_of[conversation_id], external_id)
+            for conversation_id, external_id in Message.objects.filter(
+                conversation_id__in=key_of,
+                external_id__in={f"devreply:{review.replied_millis}" for review in present if review.reply},
+            ).values_list("conversation_id", "external_id")
+        }
+        new, replies, follow_ups = [], [], []
+        for review in present:
+            key = (review.channel.pk, review.review_id)
+            convo = known.get(key)
+            changed = convo is None
+            if convo is None:
+                convo = known[key] = self._conversation(review)
+                new.append(convo)
+            elif convo.last_customer_message_at is None or review.updated_at > convo.last_customer_message_at:
+                # A newer Last Update is the customer writing again. An older or equal one (an earlier
+                # month's file imported late, or this file again) is what we already have.
+                convo.last_customer_message_at = review.updated_at
+                follow_ups.append((convo, review))
+                changed = True
+            reply_key = (key, f"devreply:{review.replied_millis}")
+            if review.reply and reply_key not in replies_known:
+                replies_known.add(reply_key)
+                replies.append(
+                    Message(
+                        conversation=convo, external_id=reply_key[1], body=review.reply, created_at=review.replied_at
+                    )
+                )
+                changed = True
+            summary.unchanged += not changed
+        if new:
+            services.create_conversations_bulk(conversations=new, details=self.details)
+        if replies:
+            services.record_sent_replies_bulk(messages=replies, details=self.details)
+        for convo, review in follow_ups:
+            self._follow_up(convo, review)
+        summary.new += len(new)
+        summary.replies += len(replies)
+        summary.follow_ups += len(follow_ups)
+
+    def _conversation(self, review: Review) -> Conversation:
+        return Conversation(
+            channel=review.channel,
+            external_id=review.review_id,
+            permalink=review.link,
+            title=review.title,
+            body=review.text,
+            rating=review.rating,
+            language=review.language,
+            metadata=review.metadata,
+            created_at=review.submitted_at,
+            # An export has only a review's latest version: it was last written at its Last Update time.
+            last_customer_message_at=review.updated_at,
+        )
+
+    @transaction.atomic
+    def _follow_up(self, convo: Conversation, review: Review) -> None:
+        services.record_customer_message(
+            conversation_id=convo.pk,
+            body=review.follow_up_text,
+            external_id=f"{review.review_id}@{review.updated_millis}",
+            sent_at=review.updated_at,
+        )
+        # The stars are the review's as it stands now, like the Play Console shows them.
+        if review.rating != convo.rating:
+            convo.rating = review.rating
+            Conversation.objects.filter(pk=convo.pk).update(rating=review.rating, updated_at=timezone.now())
