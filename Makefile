@@ -30,5 +30,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+.PHONY: bench-autoclose
+bench-autoclose: setup
+	.ci/with-postgres $(BIN)/python bench/autoclose.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
