@@ -190,10 +190,11 @@ class WhatItClosesTests(AutocloseTestCase):
 
 
 class QueryCountTests(AutocloseTestCase):
-    # The queue; per batch: its read, then SAVEPOINT, UPDATE … RETURNING, INSERT of events, RELEASE
-    # (a transaction of its own outside tests); on PostgreSQL the run's advisory lock and its release.
+    # The queue and one read of its due rows; per batch SAVEPOINT, UPDATE … RETURNING, INSERT of the
+    # events, RELEASE (a transaction of its own outside tests); on PostgreSQL the run's advisory lock
+    # and its release.
     def expected(self, batches: int) -> int:
-        return 1 + 5 * batches + (2 if connection.vendor == "postgresql" else 0)
+        return 2 + 4 * batches + (2 if connection.vendor == "postgresql" else 0)
 
     def test_queries_grow_with_the_number_of_batches_not_rows(self):
         for count, batches in [(3, 1), (30, 1), (250, 3)]:
@@ -206,17 +207,16 @@ class QueryCountTests(AutocloseTestCase):
 
 class RaceTests(AutocloseTestCase):
     def land_between_read_and_update(self, write):
-        """Run write(batch ids) right after the automation reads its first batch, before it updates."""
-        read = automation._next_batch
+        """Run write(ids read) once, after the automation read its first batch and before it updates."""
+        close_batch = automation._close_batch
         done = []
 
-        def read_then_write(*args, **kwargs):
-            batch = read(*args, **kwargs)
-            if batch and not done:
+        def write_then_close(queue, batch, **kwargs):
+            if not done:
                 done.append(write([pk for pk, _since in batch]))
-            return batch
+            return close_batch(queue, batch, **kwargs)
 
-        return mock.patch.object(automation, "_next_batch", side_effect=read_then_write)
+        return mock.patch.object(automation, "_close_batch", side_effect=write_then_close)
 
     def test_customer_message_landing_between_read_and_update_wins(self):
         answered, silent = on_hold(timezone.now() - 30 * DAY), on_hold(timezone.now() - 20 * DAY)
