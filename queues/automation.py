@@ -4,8 +4,9 @@ auto_close_after. cron runs it through `manage.py autoclose_on_hold`.
 Set-based: per on-hold queue, one read of the due ids, oldest first, streamed in batches. Each
 batch is one guarded UPDATE … RETURNING that re-checks eligibility at write time and one INSERT …
 SELECT of the Events for exactly the ids it closed; so the number of queries grows with batches,
-not rows, and memory with the batch size, not with how many are due. A customer message that lands between the
-read and the UPDATE wins: the guard no longer matches and the conversation stays open.
+not rows, and memory with the batch size, not with how many are due. A customer message that
+lands between the read and the UPDATE wins: the guard no longer matches and the conversation
+stays open.
 """
 
 import logging
@@ -69,7 +70,7 @@ def due_for_autoclose(queue: Queue, *, now: datetime) -> QuerySet[Conversation]:
         Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
         queue=queue,
         status=Status.OPEN,
-        on_hold_since__isnull=False,  # spelled out so the partial index conv_on_hold_open matches
+        on_hold_since__isnull=False,
         on_hold_since__lte=now - queue.auto_close_after,
     )
 
