@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks: each starts a throwaway PostgreSQL 15 cluster and prints a table (see bench/).
+bench-autoclose: setup
+	.ci/with-postgres $(BIN)/python bench/autoclose.py
+
+bench-import: setup
+	.ci/with-postgres $(BIN)/python bench/import_play.py
+
+bench-load: setup
+	.ci/with-postgres $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
