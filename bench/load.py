@@ -354,7 +354,7 @@ def main():
             "warning",
         ],
         cwd=ROOT,
-        env=os.environ.copy(),
+        env={**os.environ, "STATIC_ROOT": str(workdir)},  # no collectstatic: the agents fetch no assets
     )
     try:
         for _ in range(100):
