@@ -480,10 +480,18 @@ class NoteAdmin(SearchByConversationNumber, ReadOnlyAdmin):
         return _excerpt(obj.body)
 
 
+class ByAutomationFilter(admin.BooleanFieldListFilter):
+    """The field's name already starts with "by"; the admin puts another in front of a filter's title."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("the automation")
+
+
 @admin.register(Event)
 class EventAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     list_display = ("created_at", "conversation", "kind", "who", "from_queue", "to_queue")
-    list_filter = ("kind", "by_automation", "created_at")
+    list_filter = ("kind", ("by_automation", ByAutomationFilter), "created_at")
     list_select_related = ("conversation", "actor", "from_queue", "to_queue")
     search_fields = ("=actor__username",)
     search_help_text = _("“#123” finds the events of conversation 123; a username, what that user did.")

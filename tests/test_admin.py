@@ -385,6 +385,17 @@ class NothingIsDeletedTests(AdminTestCase):
         self.assertEqual(list(Event.objects.values_list("pk", "kind")), [(event.pk, Event.Kind.PUT_ON_HOLD)])
 
 
+    def test_the_event_list_filters_by_the_automation(self):
+        convo = f.ConversationFactory(channel=self.x)
+        services.put_on_hold(conversation_id=convo.pk, actor=self.agent)
+        self.client.force_login(self.superuser)
+        response = self.client.get(url(Event, "changelist"), {"by_automation__exact": "1"})
+        self.assertContains(response, "By the automation")
+        self.assertNotContains(response, "By by")
+        self.assertContains(response, "0 results")
+        response = self.client.get(url(Event, "changelist"), {"by_automation__exact": "0"})
+        self.assertContains(response, "put on hold")
+
 class ConversationChangelistTests(AdminTestCase):
     def changelist_queries(self, **params):
         with CaptureQueriesContext(connection) as queries:
