@@ -384,7 +384,6 @@ class NothingIsDeletedTests(AdminTestCase):
                 self.assertNotContains(self.client.get(url(Event, "changelist")), url(Event, "add"))
         self.assertEqual(list(Event.objects.values_list("pk", "kind")), [(event.pk, Event.Kind.PUT_ON_HOLD)])
 
-
     def test_the_event_list_filters_by_the_automation(self):
         convo = f.ConversationFactory(channel=self.x)
         services.put_on_hold(conversation_id=convo.pk, actor=self.agent)
@@ -395,6 +394,7 @@ class NothingIsDeletedTests(AdminTestCase):
         self.assertContains(response, "0 results")
         response = self.client.get(url(Event, "changelist"), {"by_automation__exact": "0"})
         self.assertContains(response, "put on hold")
+
 
 class ConversationChangelistTests(AdminTestCase):
     def changelist_queries(self, **params):

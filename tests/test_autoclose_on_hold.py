@@ -18,6 +18,7 @@ from django.utils import timezone
 from queues import automation, services
 from queues.models import CloseReason, Conversation, Event, Queue, Status
 from tests import factories as f
+from tests.threads import run_at_once
 
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
@@ -399,28 +400,6 @@ class TimeZoneTests(AutocloseTestCase):
         closed = self.closes_168_hours_after(datetime(2025, 10, 31, 12, 0, tzinfo=self.new_york))
 
         self.assertEqual(closed, "Fri 07 11:00 EST")
-
-
-def run_at_once(*calls):
-    """Run the calls in threads that start together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.postgres

@@ -1,37 +1,13 @@
 """Races that only a real database can settle: run on PostgreSQL with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from queues import services
 from queues.models import EscalationReason, Event, Message, Note
 from tests import factories as f
+from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def run_at_once(*calls):
-    """Run the calls in threads that start together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # the losers' refusals are results too
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_agents_escalating_the_same_conversation_escalate_it_once():

@@ -1,19 +1,18 @@
 import csv
 import io
 import tempfile
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import TransactionTestCase
 
 from queues import services
 from queues.models import CloseReason, Conversation, Event, Message, Product, Queue, Stage, Status
 from tests import factories as f
 from tests.importing import FIXTURES, ImportTestCase, Terminal, insert_queries
+from tests.threads import run_at_once
 
 NOVEMBER = FIXTURES / "reviews_org.mozilla.firefox_202611.csv"
 DECEMBER = FIXTURES / "reviews_org.mozilla.firefox_202612.csv"
@@ -394,22 +393,13 @@ class ConcurrentImportTests(TransactionTestCase):
         self.addCleanup(folder.cleanup)
         path = Path(folder.name) / "reviews.csv"
         path.write_text(export([row(n) for n in range(3000)]), encoding="utf-16")
-        barrier, outputs = threading.Barrier(2), []
 
         def run():
             out = io.StringIO()
-            try:
-                barrier.wait()
-                call_command("import_play_reviews", str(path), stdout=out)
-                outputs.append(out.getvalue())
-            finally:
-                connection.close()
+            call_command("import_play_reviews", str(path), stdout=out)
+            return out.getvalue()
 
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        self.assertEqual(len(outputs), 2, outputs)
+        outputs = run_at_once(run, run)
+        self.assertTrue(all(isinstance(out, str) for out in outputs), outputs)
         self.assertEqual(sorted(": nothing new (" in out for out in outputs), [False, True])
         self.assertEqual(Conversation.objects.count(), 3000)
