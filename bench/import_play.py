@@ -25,24 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "escalation_portal.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 
-HEADER = [
-    "Package Name",
-    "App Version Code",
-    "App Version Name",
-    "Reviewer Language",
-    "Device",
-    "Review Submit Date and Time",
-    "Review Submit Millis Since Epoch",
-    "Review Last Update Date and Time",
-    "Review Last Update Millis Since Epoch",
-    "Star Rating",
-    "Review Title",
-    "Review Text",
-    "Developer Reply Date and Time",
-    "Developer Reply Millis Since Epoch",
-    "Developer Reply Text",
-    "Review Link",
-]
 TEXTS = [
     "Crashes when I open a new tab 😡",
     "Fast and light.\nBut sync loses my bookmarks,\nsometimes.",
@@ -54,10 +36,12 @@ TEXTS = [
 
 def generate(path: Path, rows: int, token: str) -> None:
     """Written row by row, so the bench's own memory stays out of the import's peak."""
+    from queues.importers.play import EXPORT_HEADER
+
     start = 1_790_000_000_000
     with open(path, "w", encoding="utf-16", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(HEADER)
+        writer.writerow(EXPORT_HEADER)
         for n in range(rows):
             millis = start + n * 1_000
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(millis // 1000))

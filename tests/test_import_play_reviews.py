@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import TransactionTestCase
 
 from queues import services
+from queues.importers.play import EXPORT_HEADER as HEADER
 from queues.models import CloseReason, Conversation, Event, Message, Product, Queue, Stage, Status
 from tests import factories as f
 from tests.importing import FIXTURES, ImportTestCase, Terminal, insert_queries
@@ -16,24 +17,6 @@ from tests.threads import run_at_once
 
 NOVEMBER = FIXTURES / "reviews_org.mozilla.firefox_202611.csv"
 DECEMBER = FIXTURES / "reviews_org.mozilla.firefox_202612.csv"
-HEADER = [
-    "Package Name",
-    "App Version Code",
-    "App Version Name",
-    "Reviewer Language",
-    "Device",
-    "Review Submit Date and Time",
-    "Review Submit Millis Since Epoch",
-    "Review Last Update Date and Time",
-    "Review Last Update Millis Since Epoch",
-    "Star Rating",
-    "Review Title",
-    "Review Text",
-    "Developer Reply Date and Time",
-    "Developer Reply Millis Since Epoch",
-    "Developer Reply Text",
-    "Review Link",
-]
 
 
 def review_id(number: int) -> str:

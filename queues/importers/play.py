@@ -36,6 +36,10 @@ LINK = "Review Link"
 # The export's "Date and Time" columns say the same as the millis columns, less precisely: not needed.
 COLUMNS = (PACKAGE, VERSION_CODE, VERSION_NAME, LANGUAGE, DEVICE, SUBMITTED, UPDATED, RATING, TITLE, TEXT)
 COLUMNS += (REPLIED, REPLY, LINK)
+# The whole header as the Play Console writes it, in its order (the bench and the tests write exports with it).
+EXPORT_HEADER = (PACKAGE, VERSION_CODE, VERSION_NAME, LANGUAGE, DEVICE, "Review Submit Date and Time", SUBMITTED)
+EXPORT_HEADER += ("Review Last Update Date and Time", UPDATED, RATING, TITLE, TEXT, "Developer Reply Date and Time")
+EXPORT_HEADER += (REPLIED, REPLY, LINK)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
