@@ -109,6 +109,7 @@ CLIPPINGS = [
     ("Need more details", "Could you tell us your Firefox version and device so we can look into it?"),
 ]
 HOW_MANY = 300
+ESCALATION_NOTE = "Customer tried a refresh and reinstall; still happening. Needs the product team to look."
 
 
 class Command(BaseCommand):
@@ -196,53 +197,8 @@ class Command(BaseCommand):
             )
             for tag in rng.sample(tags, rng.choice([0, 0, 1, 2])):
                 tagged.append(Through(conversation=convo, tag=tag))
-            if stage == "on_hold":
-                messages.append(
-                    Message(
-                        conversation=convo,
-                        direction="outbound",
-                        author=agent,
-                        delivery="queued",
-                        body=rng.choice(CLIPPINGS)[1],
-                        created_at=at,
-                    )
-                )
-                events.append(
-                    Event(
-                        conversation=convo,
-                        actor=agent,
-                        kind=Event.Kind.PUT_ON_HOLD,
-                        from_queue=convo.previous_queue,
-                        to_queue=convo.queue,
-                        created_at=at,
-                    )
-                )
-            elif stage == "escalated":
-                note = "Customer tried a refresh and reinstall; still happening. Needs the product team to look."
-                notes.append(Note(conversation=convo, author=agent, body=note, created_at=at))
-                messages.append(
-                    Message(
-                        conversation=convo,
-                        direction="outbound",
-                        author=agent,
-                        delivery="queued",
-                        body=statement.body,
-                        clipping=statement,
-                        created_at=at,
-                    )
-                )
-                events.append(
-                    Event(
-                        conversation=convo,
-                        actor=agent,
-                        kind=Event.Kind.ESCALATED,
-                        from_queue=convo.previous_queue,
-                        to_queue=convo.queue,
-                        created_at=at,
-                        details={"reason": convo.escalation_reason},
-                    )
-                )
-            elif stage == "closed":
+            if stage == "closed":
+                details = {"reason": convo.close_reason}
                 events.append(
                     Event(
                         conversation=convo,
@@ -250,9 +206,41 @@ class Command(BaseCommand):
                         kind=Event.Kind.CLOSED,
                         from_queue=convo.queue,
                         created_at=at,
-                        details={"reason": convo.close_reason},
+                        details=details,
                     )
                 )
+                continue
+            if stage == "on_hold":
+                kind, clipping, details = Event.Kind.PUT_ON_HOLD, None, {}
+                body = rng.choice(CLIPPINGS)[1]
+            elif stage == "escalated":
+                kind, clipping, details = Event.Kind.ESCALATED, statement, {"reason": convo.escalation_reason}
+                body = statement.body
+                notes.append(Note(conversation=convo, author=agent, body=ESCALATION_NOTE, created_at=at))
+            else:
+                continue
+            messages.append(
+                Message(
+                    conversation=convo,
+                    direction="outbound",
+                    author=agent,
+                    delivery="queued",
+                    body=body,
+                    clipping=clipping,
+                    created_at=at,
+                )
+            )
+            events.append(
+                Event(
+                    conversation=convo,
+                    actor=agent,
+                    kind=kind,
+                    from_queue=convo.previous_queue,
+                    to_queue=convo.queue,
+                    created_at=at,
+                    details=details,
+                )
+            )
         Event.objects.bulk_create(events)
         Note.objects.bulk_create(notes)
         Message.objects.bulk_create(messages)
