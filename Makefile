@@ -30,15 +30,16 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Benchmarks: each starts a throwaway PostgreSQL 15 cluster and prints a table (see bench/).
+# Benchmarks: each starts a throwaway PostgreSQL 15 cluster with production's durability and prints a table (bench/).
+BENCH_PG := PG_DURABLE=1 .ci/with-postgres
 bench-autoclose: setup
-	.ci/with-postgres $(BIN)/python bench/autoclose.py
+	$(BENCH_PG) $(BIN)/python bench/autoclose.py
 
 bench-import: setup
-	.ci/with-postgres $(BIN)/python bench/import_play.py
+	$(BENCH_PG) $(BIN)/python bench/import_play.py
 
 bench-load: setup
-	.ci/with-postgres $(BIN)/python bench/load.py
+	$(BENCH_PG) $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
