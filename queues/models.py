@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -268,6 +269,11 @@ class CloseReason(models.TextChoices):
     SPAM = "spam", _("Spam or abuse")
 
 
+# The list's "lowest rating first" key: conversations without a rating (social posts) sort last. An index is on
+# this very expression, so that sort reads the index in order.
+SORT_RATING = Coalesce("rating", Value(6))
+
+
 class ConversationQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=Status.OPEN)
@@ -377,6 +383,9 @@ class Conversation(models.Model):
                 name="conv_queue_status_received",
             ),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+            models.Index(SORT_RATING, F("received_at"), F("id"), name="conv_sort_rating"),
+            # The admin's search matches the platform's id case-insensitively (UPPER(external_id) = UPPER(…)).
+            models.Index(Upper("external_id"), name="conv_external_id_upper"),
             # The On Hold automation scans only open conversations that are on hold.
             models.Index(
                 fields=["queue", "on_hold_since"],

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils.dateparse import parse_datetime
 
-from queues.models import Clipping, Conversation, Event, Message, Note, Product, Queue, Status, Tag
+from queues.models import SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Status, Tag
 
 DASHBOARD_COUNT_CAP = 10_000  # the dashboard says "10,000+" rather than counting a huge queue
 
@@ -103,8 +102,7 @@ SORTS = {
 
 def sorted_conversations(queryset, sort: str):
     if sort == "rating":
-        # Lowest rating first; conversations without a rating (social posts) last.
-        queryset = queryset.annotate(sort_rating=Coalesce("rating", Value(6)))
+        queryset = queryset.annotate(sort_rating=SORT_RATING)
     return queryset.order_by(*SORTS[sort])
 
 
@@ -139,7 +137,10 @@ def _decode(token: str, fields: list[str]) -> list:
 
 
 def _beyond(fields: list[str], values: list, forward: bool) -> Q:
-    """Rows strictly after (forward) or before the given key values in the ordering `fields`."""
+    """Rows strictly after (forward) or before the given key values in the ordering `fields`.
+
+    Those are (a > x) OR (a = x AND b > y) …; the bound a >= x that they imply is said too, because the OR alone
+    makes the database read the index from its start instead of seeking to the cursor."""
     condition = Q()
     for i, field in enumerate(fields):
         name, descending = field.lstrip("-"), field.startswith("-")
@@ -148,7 +149,8 @@ def _beyond(fields: list[str], values: list, forward: bool) -> Q:
         for previous, value in zip(fields[:i], values[:i], strict=True):
             step &= Q(**{previous.lstrip("-"): value})
         condition |= step
-    return condition
+    first, descending = fields[0].lstrip("-"), fields[0].startswith("-")
+    return Q(**{f"{first}__{'lte' if descending == forward else 'gte'}": values[0]}) & condition
 
 
 @dataclass
