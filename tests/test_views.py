@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -339,6 +340,15 @@ class DetailTests(PortalTestCase):
         # and the choices of the forms a contributor sees
         with self.assertNumQueries(15):
             self.client.get(detail(convo))
+
+    @pytest.mark.postgres
+    def test_form_choices_are_read_without_a_server_side_cursor(self):
+        # On PostgreSQL iterator() would DECLARE, FETCH and CLOSE a cursor for each select on the page.
+        convo = f.ConversationFactory()
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(detail(convo))
+            self.client.get("/conversations/")
+        self.assertFalse([q["sql"] for q in queries if "DECLARE" in q["sql"]])
 
 
 class ActionTests(PortalTestCase):
