@@ -1,13 +1,14 @@
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
-from queues import services
+from queues import selectors, services
 from queues.models import CloseReason, Conversation, EscalationReason, Event, Message, Note, Product, Queue, Status
 from tests import factories as f
 
@@ -341,6 +342,37 @@ class DetailTests(PortalTestCase):
         with self.assertNumQueries(15):
             self.client.get(detail(convo))
 
+    def test_a_long_timeline_shows_its_latest_entries_and_links_to_the_whole(self):
+        convo = f.ConversationFactory()
+        for i in range(4):
+            services.add_note(conversation_id=convo.pk, actor=self.agent, body=f"note {i}")
+        # 8 entries: each note and its event.
+        with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
+            response = self.client.get(detail(convo))
+            with self.assertNumQueries(15):
+                whole = self.client.get(detail(convo) + "?timeline=all")
+        entries = response.context["timeline"]
+        self.assertEqual(len(entries), 5)
+        self.assertEqual([e.item.body for e in entries if e.kind == "note"], ["note 2", "note 3"])
+        self.assertEqual(entries[-1].kind, "event")
+        self.assertContains(response, "The latest 5 entries.")
+        self.assertContains(response, 'href="?timeline=all#timeline-heading"')
+        self.assertEqual(len(whole.context["timeline"]), 8)
+        self.assertNotContains(whole, "Show the whole timeline")
+        short = self.client.get(detail(convo))
+        self.assertEqual(len(short.context["timeline"]), 8)
+        self.assertNotContains(short, "Show the whole timeline")
+
+    def test_timeline_events_show_their_reason_and_time(self):
+        convo = f.ConversationFactory()
+        services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.NO_ACTION_NEEDED)
+        closed = Event.objects.get(conversation=convo, kind=Event.Kind.CLOSED)
+        at = timezone.localtime(closed.created_at)
+        response = self.client.get(detail(convo))
+        self.assertContains(response, "<strong>Alice</strong> closed · No action needed")
+        shown = formats.date_format(at, "DATETIME_FORMAT")
+        self.assertContains(response, f'<time datetime="{at.isoformat()}">{shown}</time>', html=True)
+
     @pytest.mark.postgres
     def test_form_choices_are_read_without_a_server_side_cursor(self):
         # On PostgreSQL iterator() would DECLARE, FETCH and CLOSE a cursor for each select on the page.
@@ -517,8 +549,6 @@ class ActionTests(PortalTestCase):
             # Another agent closes it between our page load and our service call.
             original(conversation_id=convo.pk, actor=self.other, reason=CloseReason.DUPLICATE)
             return original(**kwargs)
-
-        from unittest import mock
 
         with mock.patch("queues.views.services.close_conversation", closed_meanwhile):
             response = self.post(convo, "close", {"reason": CloseReason.RESOLVED}, follow=True)
