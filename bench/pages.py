@@ -3,9 +3,10 @@
     .ci/with-postgres .venv/bin/python bench/pages.py [--small 1000] [--large 1000000] [--requests 30] [--reuse]
 
 For each size it creates a database on the cluster DATABASE_URL points at (bench_1k, bench_1m), migrates it,
-fills it in SQL (INSERT … SELECT over generate_series: no row goes through Python), VACUUM ANALYZEs it, then
-requests every page through Django's test client as a signed-in superuser: a few warm-up requests, then
---requests timed ones, then one more under CaptureQueriesContext to count the queries.
+fills it in SQL (INSERT … SELECT over generate_series: no row goes through Python) and VACUUM ANALYZEs it. Then it
+requests every page through Django's test client as a signed-in superuser, --requests timed requests per size in
+three rounds that take turns between the sizes (each after a few warm-up requests), so a change in the shared
+host's speed meets both sizes alike; then one more under CaptureQueriesContext to count the queries.
 
 It prints one row per page: the median at both sizes, their ratio, the p95 at both sizes, the query count
 at both sizes, and the big tables a query of the page reads with a sequential scan at the large size (from
@@ -41,7 +42,8 @@ warnings.filterwarnings("ignore", message="No directory at")
 
 TARGET_RATIO = 2.0
 TARGET_MEDIAN_MS = 50.0
-WARM_UP = 3
+WARM_UP = 3  # requests before each round's timed ones
+ROUNDS = 3  # the timed requests of a page are made in this many rounds per size, the sizes taking turns
 # The tables that grow with the conversations; a sequential scan of one of them grows with it.
 BIG_TABLES = {"queues_conversation", "queues_conversation_tags", "queues_message", "queues_note", "queues_event"}
 AGENTS = 30
@@ -289,16 +291,17 @@ class Result:
 
 @dataclass
 class Dataset:
+    database: str
     size: int
     seconds: float
     reused: bool
     stages: str
+    context: dict
     results: dict[str, Result] = field(default_factory=dict)
 
 
 def use_database(name: str, *, create: bool) -> bool:
-    """Point Django's connection at database name on the same cluster; True if it existed already."""
-    from django.contrib.contenttypes.models import ContentType
+    """Create database name on the cluster if need be, and switch to it; True if it existed already."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -308,20 +311,29 @@ def use_database(name: str, *, create: bool) -> bool:
             cursor.execute(f'DROP DATABASE "{name}"')
         if create or not exists:
             cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    connection.settings_dict["NAME"] = name
-    ContentType.objects.clear_cache()
+    switch_to(name)
     return exists and not create
 
 
-def prepare(size: int, *, reuse: bool) -> tuple[Dataset, dict]:
+def switch_to(name: str) -> None:
+    """Point Django's connection at database name on the same cluster (it connects again on its next query)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    ContentType.objects.clear_cache()
+
+
+def prepare(size: int, *, reuse: bool) -> Dataset:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
 
     from queues.models import Conversation, Queue, Tag
 
-    reused = use_database(f"bench_{_label(size).lower()}", create=not reuse)
+    database = f"bench_{_label(size).lower()}"
+    reused = use_database(database, create=not reuse)
     call_command("migrate", verbosity=0)
     User = get_user_model()
     began = time.perf_counter()
@@ -365,7 +377,6 @@ def prepare(size: int, *, reuse: bool) -> tuple[Dataset, dict]:
             """
         )
         stages = ", ".join(f"{stage} {count / size:.0%}" for stage, count in cursor.fetchall())
-    dataset = Dataset(size=Conversation.objects.count(), seconds=seconds, reused=reused, stages=stages)
     social = Queue.objects.get(slug="social-support")
     middle = Conversation.objects.order_by("received_at", "id").values_list("received_at", "id")[size // 2]
     typical = Conversation.objects.filter(channel__platform="google_play").order_by("id").first()
@@ -379,7 +390,14 @@ def prepare(size: int, *, reuse: bool) -> tuple[Dataset, dict]:
         "middle": middle,
         "handle": Conversation.objects.exclude(author_handle="").order_by("id")[size // 3].author_handle,
     }
-    return dataset, context
+    return Dataset(
+        database=database,
+        size=Conversation.objects.count(),
+        seconds=seconds,
+        reused=reused,
+        stages=stages,
+        context=context,
+    )
 
 
 def pages(ctx: dict) -> dict[str, tuple[str, str]]:
@@ -415,35 +433,52 @@ def request(client, method: str, address: str) -> None:
         raise SystemExit(f"{method.upper()} {address}: {response.status_code} {response.get('Location', '')}")
 
 
-def measure(ctx: dict, requests: int, *, explain: bool) -> dict[str, Result]:
+def measure(datasets: list[Dataset], requests: int) -> None:
+    """Time every page at every size, in ROUNDS rounds that take turns between the sizes: the host's speed drifts
+    (the machine is shared), and taking turns lets a drift slow both sizes alike rather than one. Then count the
+    page's queries once more at each size and, at the largest, look for sequential scans and explain the slowest."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
-    client.force_login(ctx["user"])
-    results = {}
-    for name, (method, address) in pages(ctx).items():
-        since_event = last_event_id()
-        for _ in range(WARM_UP):
-            request(client, method, address)
-        times = []
-        for _ in range(requests):
-            began = time.perf_counter()
-            request(client, method, address)
-            times.append((time.perf_counter() - began) * 1000)
-        with CaptureQueriesContext(connection) as captured:
-            request(client, method, address)
-        result = Result(times_ms=times, queries=len(captured))
-        if explain:
-            slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
-            result.slowest_sql, result.slowest_ms = slowest["sql"], float(slowest["time"]) * 1000
-            result.plan = explain_analyze(slowest["sql"])
-            result.seq_scans = {t for q in captured.captured_queries for t in seq_scanned(q["sql"])}
-        if method == "post":
-            release(since_event, ctx["user"].pk)
-        results[name] = result
-    return results
+    clients = []
+    for dataset in datasets:
+        switch_to(dataset.database)
+        client = Client()
+        client.force_login(dataset.context["user"])
+        clients.append(client)
+    per_round = -(-requests // ROUNDS)
+    for name in pages(datasets[0].context):
+        times = [[] for _ in datasets]
+        for _ in range(ROUNDS):
+            for dataset, client, timed in zip(datasets, clients, times, strict=True):
+                switch_to(dataset.database)
+                method, address = pages(dataset.context)[name]
+                since_event = last_event_id()
+                for _ in range(WARM_UP):
+                    request(client, method, address)
+                for _ in range(per_round):
+                    began = time.perf_counter()
+                    request(client, method, address)
+                    timed.append((time.perf_counter() - began) * 1000)
+                if method == "post":
+                    release(since_event, dataset.context["user"].pk)
+        for dataset, client, timed in zip(datasets, clients, times, strict=True):
+            switch_to(dataset.database)
+            method, address = pages(dataset.context)[name]
+            since_event = last_event_id()
+            request(client, method, address)  # the switch emptied the ContentType cache: not the page's queries
+            with CaptureQueriesContext(connection) as captured:
+                request(client, method, address)
+            result = Result(times_ms=timed, queries=len(captured))
+            if dataset is datasets[-1]:
+                slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+                result.slowest_sql, result.slowest_ms = slowest["sql"], float(slowest["time"]) * 1000
+                result.plan = explain_analyze(slowest["sql"])
+                result.seq_scans = {t for q in captured.captured_queries for t in seq_scanned(q["sql"])}
+            if method == "post":
+                release(since_event, dataset.context["user"].pk)
+            dataset.results[name] = result
 
 
 def last_event_id() -> int:
@@ -553,11 +588,11 @@ def main() -> None:
 
     datasets = []
     for size in (args.small, args.large):
-        dataset, ctx = prepare(size, reuse=args.reuse)
-        dataset.results = measure(ctx, args.requests, explain=size == args.large)
+        dataset = prepare(size, reuse=args.reuse)
         datasets.append(dataset)
         state = "reused" if dataset.reused else f"generated and analysed in {dataset.seconds:.0f} s"
         print(f"{_label(size)}: {dataset.size:,} conversations ({dataset.stages}), {state}", file=sys.stderr)
+    measure(datasets, args.requests)
 
     load = ", ".join(f"{minutes:.2f}" for minutes in os.getloadavg())
     print(
