@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load
+.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-import: setup
 
 bench-load: setup
 	$(BENCH_PG) $(BIN)/python bench/load.py
+
+bench-pages: setup
+	.ci/with-postgres $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

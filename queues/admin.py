@@ -7,6 +7,7 @@ Event. Conversations, messages, notes and events are never deleted, and events a
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -51,6 +52,17 @@ class LargeTableAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    # Drawing a row costs the admin about 0.4 ms: 100 rows alone would take 40 of a page's 50 ms budget (issue 8).
+    list_per_page = 50
+
+    def action_checkbox(self, obj):
+        # Django's own renders a form widget through its templates for every row; this is the same markup.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), obj),
+        )
 
 
 class ReadOnlyAdmin(LargeTableAdmin):

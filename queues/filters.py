@@ -22,8 +22,13 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = django_filters.ChoiceFilter(
         choices=ASSIGNEE_CHOICES, method="filter_assignee", label=_("Assignee"), empty_label=_("Assigned or not")
     )
+    # distinct=False: a conversation has one rating, so no duplicates to remove, and SELECT DISTINCT would sort
+    # every matching row before the page could be cut.
     rating = django_filters.MultipleChoiceFilter(
-        choices=[(n, "★" * n) for n in range(1, 6)], widget=forms.CheckboxSelectMultiple, label=_("Rating")
+        choices=[(n, "★" * n) for n in range(1, 6)],
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Rating"),
+        distinct=False,
     )
     tag = django_filters.ModelChoiceFilter(
         field_name="tags", queryset=Tag.objects.all(), to_field_name="slug", empty_label=_("Any tag"), label=_("Tag")

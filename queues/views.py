@@ -192,9 +192,12 @@ def _render_detail(request, convo, bound=None, status=200):
         else:
             forms[name] = ACTIONS[name][0](conversation=convo, user=request.user, initial=_initial(name, convo))
     clippings = list(selectors.active_clippings())
+    whole = request.GET.get("timeline") == "all"
+    entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     context = {
         "conversation": convo,
-        "timeline": selectors.timeline(convo),
+        "timeline": entries,
+        "earlier_entries": earlier,
         "forms": forms,
         "statement": next((c for c in clippings if c.is_escalation_statement), None),
         "clipping_bodies": {c.pk: c.body for c in clippings},

@@ -438,6 +438,22 @@ class ConversationChangelistTests(AdminTestCase):
         counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
         self.assertEqual(len(counts), 1)
         self.assertIn("LIMIT 4", counts[0])
+        # Any cap + 1 rows count the same: unordered, the database need not read them in the page's order.
+        self.assertNotIn("ORDER BY", counts[0])
+
+    def test_a_page_holds_50_conversations_each_with_its_checkbox(self):
+        f.ConversationFactory.create_batch(51, channel=self.x)
+        response = self.client.get(url(Conversation, "changelist"))
+        rows = response.context["cl"].result_list
+        self.assertEqual(len(rows), 50)
+        self.assertContains(response, 'class="action-select"', count=50)
+        self.assertContains(
+            response,
+            f'<input type="checkbox" name="_selected_action" value="{rows[0].pk}" class="action-select" '
+            f'aria-label="Select this object for an action - {rows[0]}">',
+            html=True,
+        )
+        self.assertEqual(len(self.client.get(url(Conversation, "changelist"), {"p": 2}).context["cl"].result_list), 1)
 
     def test_under_the_cap_the_count_is_exact(self):
         f.ConversationFactory.create_batch(3, channel=self.x)

@@ -1,10 +1,14 @@
 from datetime import timedelta
+from unittest import mock
 
+import pytest
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
-from queues import services
+from queues import selectors, services
 from queues.models import CloseReason, Conversation, EscalationReason, Event, Message, Note, Product, Queue, Status
 from tests import factories as f
 
@@ -213,6 +217,20 @@ class ListTests(PortalTestCase):
             self.assertContains(pages[1], 'rel="prev"')
             self.assertNotContains(pages[-1], 'rel="next"')
 
+    def test_lowest_rating_first_pages_through_ratings_and_unrated_alike(self):
+        now = timezone.now()
+        rows = [
+            f.ConversationFactory(channel=self.play, rating=1 + i % 5, received_at=now - timedelta(minutes=i // 4))
+            for i in range(70)
+        ] + [f.ConversationFactory(channel=self.x, received_at=now - timedelta(minutes=i)) for i in range(40)]
+        expected = [c.pk for c in sorted(rows, key=lambda c: (c.rating or 6, c.received_at, c.pk))]
+        seen, url = [], "/conversations/?sort=rating"
+        while url:
+            page = self.client.get(url).context["page"]
+            seen += [c.pk for c in page.rows]
+            url = f"/conversations/?sort=rating&after={page.next_cursor}" if page.next_cursor else None
+        self.assertEqual(seen, expected)
+
     def test_a_broken_page_link_shows_the_first_page_with_a_message(self):
         f.ConversationFactory()
         for cursor in ["garbage", "W10", "WyJub3QtYS1kYXRlIiwgMV0"]:
@@ -240,6 +258,15 @@ class ListTests(PortalTestCase):
         f.ConversationFactory.create_batch(60, channel=self.play, assignee=self.other, product=Product.objects.first())
         with self.assertNumQueries(9):
             self.client.get("/conversations/")
+
+    def test_several_ratings_need_no_distinct(self):
+        # A conversation has one rating: SELECT DISTINCT would only make the database sort every match first.
+        f.ConversationFactory(channel=self.play, rating=1)
+        f.ConversationFactory(channel=self.play, rating=2)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get("/conversations/?rating=1&rating=2")
+        self.assertEqual(len(response.context["page"].rows), 2)
+        self.assertFalse([q["sql"] for q in queries if "DISTINCT" in q["sql"]])
 
 
 class DetailTests(PortalTestCase):
@@ -314,6 +341,46 @@ class DetailTests(PortalTestCase):
         # and the choices of the forms a contributor sees
         with self.assertNumQueries(15):
             self.client.get(detail(convo))
+
+    def test_a_long_timeline_shows_its_latest_entries_and_links_to_the_whole(self):
+        convo = f.ConversationFactory()
+        for i in range(4):
+            services.add_note(conversation_id=convo.pk, actor=self.agent, body=f"note {i}")
+        # 8 entries: each note and its event.
+        with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
+            response = self.client.get(detail(convo))
+            with self.assertNumQueries(15):
+                whole = self.client.get(detail(convo) + "?timeline=all")
+        entries = response.context["timeline"]
+        self.assertEqual(len(entries), 5)
+        self.assertEqual([e.item.body for e in entries if e.kind == "note"], ["note 2", "note 3"])
+        self.assertEqual(entries[-1].kind, "event")
+        self.assertContains(response, "The latest 5 entries.")
+        self.assertContains(response, 'href="?timeline=all#timeline-heading"')
+        self.assertEqual(len(whole.context["timeline"]), 8)
+        self.assertNotContains(whole, "Show the whole timeline")
+        short = self.client.get(detail(convo))
+        self.assertEqual(len(short.context["timeline"]), 8)
+        self.assertNotContains(short, "Show the whole timeline")
+
+    def test_timeline_events_show_their_reason_and_time(self):
+        convo = f.ConversationFactory()
+        services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.NO_ACTION_NEEDED)
+        closed = Event.objects.get(conversation=convo, kind=Event.Kind.CLOSED)
+        at = timezone.localtime(closed.created_at)
+        response = self.client.get(detail(convo))
+        self.assertContains(response, "<strong>Alice</strong> closed · No action needed")
+        shown = formats.date_format(at, "DATETIME_FORMAT")
+        self.assertContains(response, f'<time datetime="{at.isoformat()}">{shown}</time>', html=True)
+
+    @pytest.mark.postgres
+    def test_form_choices_are_read_without_a_server_side_cursor(self):
+        # On PostgreSQL iterator() would DECLARE, FETCH and CLOSE a cursor for each select on the page.
+        convo = f.ConversationFactory()
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(detail(convo))
+            self.client.get("/conversations/")
+        self.assertFalse([q["sql"] for q in queries if "DECLARE" in q["sql"]])
 
 
 class ActionTests(PortalTestCase):
@@ -482,8 +549,6 @@ class ActionTests(PortalTestCase):
             # Another agent closes it between our page load and our service call.
             original(conversation_id=convo.pk, actor=self.other, reason=CloseReason.DUPLICATE)
             return original(**kwargs)
-
-        from unittest import mock
 
         with mock.patch("queues.views.services.close_conversation", closed_meanwhile):
             response = self.post(convo, "close", {"reason": CloseReason.RESOLVED}, follow=True)

@@ -1,4 +1,6 @@
 from django import template
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -43,3 +45,13 @@ def web_url(value) -> str:
     """The URL if it is http(s), else nothing: a customer-supplied javascript: link must never be clickable."""
     value = (value or "").strip()
     return value if value.lower().startswith(("https://", "http://")) else ""
+
+
+@register.simple_tag
+def moment(value):
+    """<time> in the user's zone, as {{ value }} shows it: one conversion where {{ value|date:"c" }} and {{ value }}
+    make two (a long timeline has hundreds)."""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}">{}</time>', local.isoformat(), formats.date_format(local, "DATETIME_FORMAT")
+    )

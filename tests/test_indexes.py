@@ -1,0 +1,89 @@
+"""The pages' queries can read indexes, not the whole conversation table: checked in PostgreSQL's own plans.
+
+PostgreSQL only: the trigram index (migration 0004) exists there alone. On a table of a few thousand rows the
+planner rightly prefers reading it whole, or walking the received_at index and filtering every row: these tests
+fill it with 3,000 conversations, ANALYZE it, and then forbid sequential scans (SET LOCAL enable_seqscan = off) and,
+for the searches, plain index scans too (enable_indexscan = off). What is left to find the matching rows is an
+index that serves the condition itself, and the plan names it. So they show that an index *can* serve each query,
+not which plan wins on a million rows: that is bench/pages.py's question (README, "Scale").
+"""
+
+import pytest
+from django.db import connection, transaction
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from queues.models import Conversation
+from tests import factories as f
+
+pytestmark = pytest.mark.postgres
+
+ROWS = 3_000
+
+
+class PlanTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+        channels = [f.channel("@FirefoxSupport"), f.channel("org.mozilla.firefox")]
+        now = timezone.now()
+        Conversation.objects.bulk_create(
+            Conversation(
+                channel=channels[n % 2],
+                queue=channels[n % 2].working_queue,
+                external_id=f"ext-{n}",
+                author_name=f"Customer {n}",
+                author_handle=f"@customer_{n}",
+                title="Crashes" if n % 2 else "",
+                body=f"Since the update number {n} the browser crashes when I open a tab.",
+                rating=1 + n % 5 if n % 2 else None,
+                received_at=now - timezone.timedelta(minutes=n),
+            )
+            for n in range(ROWS)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE queues_conversation")
+
+    def setUp(self):
+        self.client.force_login(self.user)
+
+    def plan_of(self, url: str, *, forbid=("seqscan",)) -> str:
+        """EXPLAIN of the query that reads the page's conversations, with the scans named in forbid turned off."""
+        with CaptureQueriesContext(connection) as captured:
+            self.assertEqual(self.client.get(url).status_code, 200)
+        sql = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "queues_conversation"."id"')][
+            -1
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            for scan in forbid:
+                cursor.execute(f"SET LOCAL enable_{scan} = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    def assertReadsIndex(self, plan: str, *indexes: str):
+        self.assertNotIn("Seq Scan on queues_conversation", plan)
+        for index in indexes:
+            self.assertRegex(plan, rf"(Index Scan using|Index Scan on) {index} ")
+
+    def test_the_list_search_reads_the_trigram_index(self):
+        plan = self.plan_of("/conversations/?q=customer_1234", forbid=("seqscan", "indexscan"))
+        self.assertReadsIndex(plan, "conv_search_trgm")
+        # Each searched column is its own bitmap scan of the one index.
+        for column in ("author_name", "author_handle", "title", "body"):
+            self.assertRegex(plan, rf"Index Cond: \(upper\(\(?{column}\)?(::text)?\) ~~ '%CUSTOMER")
+
+    def test_the_admin_search_reads_the_trigram_index_and_the_external_id(self):
+        plan = self.plan_of("/admin/queues/conversation/?q=customer_1234", forbid=("seqscan", "indexscan"))
+        self.assertReadsIndex(plan, "conv_search_trgm", "conv_external_id_upper")
+
+    def test_lowest_rating_first_reads_its_index_in_order(self):
+        plan = self.plan_of("/conversations/?sort=rating")
+        self.assertReadsIndex(plan, "conv_sort_rating")
+        self.assertNotIn("Sort Key", plan)
+
+    def test_a_deep_page_starts_reading_at_its_cursor(self):
+        first = self.client.get("/conversations/?sort=newest")
+        cursor = first.context["page"].next_cursor
+        plan = self.plan_of(f"/conversations/?sort=newest&after={cursor}")
+        self.assertRegex(plan, r"Index Cond: \(received_at <= ")
