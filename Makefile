@@ -42,7 +42,7 @@ bench-load: setup
 	$(BENCH_PG) $(BIN)/python bench/load.py
 
 bench-pages: setup
-	.ci/with-postgres $(BIN)/python bench/pages.py
+	$(BENCH_PG) $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

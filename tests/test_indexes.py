@@ -87,3 +87,32 @@ class PlanTests(TestCase):
         cursor = first.context["page"].next_cursor
         plan = self.plan_of(f"/conversations/?sort=newest&after={cursor}")
         self.assertRegex(plan, r"Index Cond: \(received_at <= ")
+
+
+class NoRedundantIndexTests(TestCase):
+    """Every index is written again on each change of a row: one whose columns lead another adds cost, not speed."""
+
+    def test_no_plain_index_of_the_big_tables_is_the_leading_part_of_another(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT t.relname, i.relname, x.indkey::int2[]
+                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+                JOIN pg_am am ON am.oid = i.relam
+                WHERE t.relname IN ('queues_conversation', 'queues_message', 'queues_note', 'queues_event')
+                  AND am.amname = 'btree' AND x.indpred IS NULL AND x.indexprs IS NULL
+                """
+            )
+            indexes = cursor.fetchall()
+        redundant = [
+            (name, other)
+            for table, name, columns in indexes
+            for other_table, other, other_columns in indexes
+            if table == other_table
+            and name != other
+            and len(columns) < len(other_columns)
+            and other_columns[: len(columns)] == columns
+            and not name.endswith("_pkey")
+        ]
+        self.assertEqual(redundant, [])
+        self.assertGreater(len(indexes), 8)
