@@ -176,25 +176,41 @@ def sql_floor() -> None:
         )
 
 
-def measure(method, *, repeat: int) -> tuple[int, float, int]:
-    """(rows closed, median seconds of repeat timed runs, peak bytes of one more run under
-    tracemalloc); each run starts from the same data, restored and vacuumed."""
-    timings = []
-    for _ in range(repeat):
-        mark = last_event_id()
-        started = time.perf_counter()
-        method()
-        timings.append(time.perf_counter() - started)
-        rows = sql("SELECT count(*) FROM queues_event WHERE id > %s AND kind = 'closed'", [mark])[0][0]
-        check(mark, rows)
-        restore(mark)
+def timed(method) -> tuple[int, float]:
+    """(rows closed, seconds) of one run, checked and then undone."""
+    mark = last_event_id()
+    started = time.perf_counter()
+    method()
+    seconds = time.perf_counter() - started
+    rows = sql("SELECT count(*) FROM queues_event WHERE id > %s AND kind = 'closed'", [mark])[0][0]
+    check(mark, rows)
+    restore(mark)
+    return rows, seconds
+
+
+def peak_memory(method) -> int:
+    """Peak bytes of Python allocations of one more run under tracemalloc."""
     mark = last_event_id()
     tracemalloc.start()
     method()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     restore(mark)
-    return rows, statistics.median(timings), peak
+    return peak
+
+
+def measure(methods: list, *, repeat: int) -> list[tuple[int, float, int]]:
+    """(rows closed, median seconds, peak bytes) per method. The methods take turns, round after round, each
+    run starting from the same data restored and vacuumed: the host's speed drifts over minutes, and taking
+    turns lets a drift meet every method alike instead of whichever ran last."""
+    runs = [[] for _ in methods]
+    for _ in range(repeat):
+        for method, timings in zip(methods, runs, strict=True):
+            timings.append(timed(method))
+    return [
+        (timings[0][0], statistics.median(seconds for _rows, seconds in timings), peak_memory(method))
+        for method, timings in zip(methods, runs, strict=True)
+    ]
 
 
 def check(mark: int, rows: int) -> None:
@@ -262,14 +278,13 @@ def main() -> None:
 
     sample = args.per_row_sample or None
     extrapolated = sample is not None and sample < due
-    results = [
-        ("SQL floor: one UPDATE … INSERT statement", *measure(sql_floor, repeat=args.repeat)),
-        ("manage.py autoclose_on_hold (batch size 1000)", *measure(run_command, repeat=args.repeat)),
-        (
-            "per-row ORM loop" + (f" ({sample:,}-row sample, rate extrapolated)" if extrapolated else ""),
-            *measure(per_row_loop(sample), repeat=1),
-        ),
+    names = [
+        "SQL floor: one UPDATE … INSERT statement",
+        "manage.py autoclose_on_hold (batch size 1000)",
+        "per-row ORM loop" + (f" ({sample:,}-row sample, rate extrapolated)" if extrapolated else ""),
     ]
+    measured = measure([sql_floor, run_command], repeat=args.repeat) + measure([per_row_loop(sample)], repeat=1)
+    results = [(name, *numbers) for name, numbers in zip(names, measured, strict=True)]
     floor_rate = results[0][1] / results[0][2]
     print()
     print(f"{'method':<62} {'rows closed':>11} {'seconds':>8} {'rows/s':>8} {'peak MiB':>8} {'x floor':>7}")
@@ -278,7 +293,10 @@ def main() -> None:
         print(f"{name:<62} {rows:>11,} {seconds:>8.2f} {rate:>8,.0f} {peak / 2**20:>8.1f} {floor_rate / rate:>7.2f}")
     command_rate, loop_rate = (rows / seconds for _name, rows, seconds, _peak in results[1:])
     print()
-    print(f"seconds: median of {args.repeat} runs (per-row loop: 1); peak MiB: Python allocations (tracemalloc)")
+    print(
+        f"seconds: median of {args.repeat} runs, the floor and the command taking turns (per-row loop: 1);"
+        " peak MiB: Python allocations (tracemalloc)"
+    )
     if extrapolated:
         print(f"per-row loop for all {due:,}: {due / loop_rate:.0f} s at its measured rate")
     print(f"command: {floor_rate / command_rate:.2f}x the floor's time per row (target <= 1.5)")
