@@ -411,13 +411,16 @@ def pages(ctx: dict) -> dict[str, tuple[str, str]]:
         "list: product + rating": ("get", f"/conversations/?product={ctx['android']}&rating=1&rating=2"),
         "list: search a word": ("get", "/conversations/?q=bookmarks"),
         "list: search a handle": ("get", f"/conversations/?q={ctx['handle'][1:]}"),
+        "list: search a name": ("get", f"/conversations/?q={FIRST_NAMES[0]}"),
         "list: sort lowest rating": ("get", "/conversations/?sort=rating"),
         "list: deep page (middle)": ("get", f"/conversations/?after={_encode(list(ctx['middle']))}"),
         "detail: long timeline": ("get", f"/conversations/{ctx['long_timeline']}/"),
         "next conversation": ("post", f"/queues/{ctx['social']}/next/"),
         "admin list": ("get", "/admin/queues/conversation/"),
         "admin list: queue filter": ("get", f"/admin/queues/conversation/?queue__id__exact={ctx['on_hold']}"),
-        "admin list: search": ("get", "/admin/queues/conversation/?q=bookmarks"),
+        "admin list: search a handle": ("get", f"/admin/queues/conversation/?q={ctx['handle'][1:]}"),
+        # One conversation in twelve has this first name: a search that matches tens of thousands at 1M.
+        "admin list: search a name": ("get", f"/admin/queues/conversation/?q={FIRST_NAMES[0]}"),
         "admin change": ("get", f"/admin/queues/conversation/{ctx['typical']}/change/"),
     }
 

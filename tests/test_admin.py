@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from queues import services
+from queues.admin import ConversationAdmin
 from queues.models import (
     Channel,
     Clipping,
@@ -440,6 +441,20 @@ class ConversationChangelistTests(AdminTestCase):
         self.assertIn("LIMIT 4", counts[0])
         # Any cap + 1 rows count the same: unordered, the database need not read them in the page's order.
         self.assertNotIn("ORDER BY", counts[0])
+
+    def test_a_search_counts_to_its_own_lower_cap(self):
+        f.ConversationFactory.create_batch(5, channel=self.x, author_name="Anna Novak")
+        f.ConversationFactory.create_batch(2, channel=self.x, author_name="Ben Kim")
+        with mock.patch.object(ConversationAdmin, "search_count_cap", 3):
+            response, queries = self.changelist_queries(q="anna")
+            self.assertContains(response, "more than 3 results")
+            self.assertEqual(len(response.context["cl"].result_list), 5)
+            counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+            self.assertIn("LIMIT 4", counts[0])
+            # Without a search the list counts to the paginator's own cap.
+            response, _queries = self.changelist_queries()
+            self.assertContains(response, "7 conversations")
+            self.assertNotContains(response, "more than")
 
     def test_a_page_holds_50_conversations_each_with_its_checkbox(self):
         f.ConversationFactory.create_batch(51, channel=self.x)
