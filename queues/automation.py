@@ -1,12 +1,12 @@
 """The On Hold automation: close conversations whose customer stayed silent for their queue's
 auto_close_after. cron runs it through `manage.py autoclose_on_hold`.
 
-Set-based: per on-hold queue, one read of the due ids, oldest first, streamed in batches. Each
-batch is one guarded UPDATE … RETURNING that re-checks eligibility at write time and one INSERT …
-SELECT of the Events for exactly the ids it closed; so the number of queries grows with batches,
-not rows, and memory with the batch size, not with how many are due. A customer message that
-lands between the read and the UPDATE wins: the guard no longer matches and the conversation
-stays open.
+Set-based: per on-hold queue, one read of the due ids, oldest first, streamed in batches. Each batch
+is one guarded UPDATE … RETURNING that re-checks eligibility at write time and one INSERT … SELECT
+of the Events for exactly the ids it closed (on PostgreSQL both in one statement, a CTE); so the
+number of queries grows with batches, not rows, and memory with the batch size, not with how many
+are due. A customer message that lands between the read and the UPDATE wins: the guard no longer
+matches and the conversation stays open.
 """
 
 import logging
@@ -208,25 +208,33 @@ def _close_batch(queue: Queue, batch: list[tuple[int, datetime]], *, now: dateti
         *(queue.pk, Status.OPEN, ops.adapt_datetimefield_value(now - queue.auto_close_after)),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: the events are written from the UPDATE's own RETURNING, with no second round trip
+            # and no second lookup of the batch's rows.
+            record, record_params = _record_closed(queue, "closed", when=when)
+            cursor.execute(f"WITH closed AS ({close}) {record} RETURNING conversation_id", close_params + record_params)
+            return [pk for (pk,) in cursor.fetchall()]
         cursor.execute(close, close_params)
         closed = [pk for (pk,) in cursor.fetchall()]
         if closed:
-            cursor.execute(*_record_closed(queue, closed, when=when))
+            record, record_params = _record_closed(
+                queue, f"{conversations} WHERE id IN ({', '.join(['%s'] * len(closed))})", when=when
+            )
+            cursor.execute(record, record_params + closed)
     return closed
 
 
-def _record_closed(queue: Queue, ids: list[int], *, when) -> tuple[str, list]:
-    """One INSERT … SELECT of the CLOSED events for ids, written by the database from the ids:
-    bulk_create() made a 100,000-row run about a third slower (bench/autoclose.py), building and
-    serialising an Event object per row. actor_id and to_queue_id stay NULL: the automation is no
+def _record_closed(queue: Queue, source: str, *, when) -> tuple[str, list]:
+    """One INSERT … SELECT of the CLOSED events for the ids that source (a table or CTE, and its WHERE) holds,
+    written by the database: bulk_create() made a 100,000-row run about a third slower (bench/autoclose.py),
+    building and serialising an Event object per row. actor_id and to_queue_id stay NULL: the automation is no
     user and moves nothing."""
-    ops = connection.ops
-    conversations, events = ops.quote_name(Conversation._meta.db_table), ops.quote_name(Event._meta.db_table)
+    events = connection.ops.quote_name(Event._meta.db_table)
     details = Event._meta.get_field("details").get_db_prep_value(
         {"reason": CloseReason.NO_CUSTOMER_RESPONSE, "automation": AUTOMATION}, connection
     )
     sql = (
         f"INSERT INTO {events} (conversation_id, by_automation, kind, from_queue_id, details, created_at)"  # noqa: S608 (no user input)
-        f" SELECT id, %s, %s, %s, %s, %s FROM {conversations} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+        f" SELECT id, %s, %s, %s, %s, %s FROM {source}"
     )
-    return sql, [True, Event.Kind.CLOSED, queue.pk, details, when, *ids]
+    return sql, [True, Event.Kind.CLOSED, queue.pk, details, when]
