@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from queues import services
 from queues.admin_actions import CONVERSATION_ACTIONS
 from queues.models import (
+    QUEUE_KIND_STAGE,
     Channel,
     Clipping,
     Conversation,
@@ -75,10 +76,10 @@ class LargeTableAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(LargeTableAdmin):
-    """The history of a conversation: written by services only, never changed or deleted, superusers included."""
+class NoWrites:
+    """Written by services only: nobody adds, changes or deletes it here, superusers included."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -86,6 +87,13 @@ class ReadOnlyAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoWrites, LargeTableAdmin):
+    """The history of a conversation (messages, notes, events), newest first."""
+
+    ordering = ("-created_at", "-id")
+    sortable_by = ("created_at",)
 
 
 # "#123" fits a bigint below this many digits.
@@ -257,7 +265,7 @@ class ClippingAdmin(admin.ModelAdmin):
         return deleted, model_count, perms_needed, protected
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(NoWrites, admin.TabularInline):
     """What services wrote on a conversation, shown and never edited here."""
 
     extra = 0
@@ -266,15 +274,6 @@ class HistoryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.related)
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NoteInline(HistoryInline):
@@ -295,11 +294,7 @@ class EventInline(HistoryInline):
     related = ("actor", "from_queue", "to_queue")
 
 
-_STAGE_QUEUE_KIND = {
-    Stage.WORKING: Queue.Kind.WORKING,
-    Stage.ON_HOLD: Queue.Kind.ON_HOLD,
-    Stage.ESCALATED: Queue.Kind.ESCALATION,
-}
+_STAGE_QUEUE_KIND = {stage: kind for kind, stage in QUEUE_KIND_STAGE.items()}
 
 
 class StageFilter(admin.SimpleListFilter):
@@ -479,8 +474,6 @@ class MessageAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     list_select_related = ("conversation", "author")
     search_fields = ("=external_id",)
     search_help_text = _("“#123” finds the messages of conversation 123; other text, a message's id on the platform.")
-    ordering = ("-created_at", "-id")
-    sortable_by = ("created_at",)
 
     @admin.display(description=_("text"))
     def text(self, obj):
@@ -494,8 +487,6 @@ class NoteAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     list_select_related = ("conversation", "author")
     search_fields = ("body",)
     search_help_text = _("“#123” finds the notes of conversation 123; other words search the notes' text.")
-    ordering = ("-created_at", "-id")
-    sortable_by = ("created_at",)
 
     @admin.display(description=_("note"))
     def text(self, obj):
@@ -517,8 +508,6 @@ class EventAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     list_select_related = ("conversation", "actor", "from_queue", "to_queue")
     search_fields = ("=actor__username",)
     search_help_text = _("“#123” finds the events of conversation 123; a username, what that user did.")
-    ordering = ("-created_at", "-id")
-    sortable_by = ("created_at",)
 
     @admin.display(description=_("who"))
     def who(self, obj):

@@ -28,13 +28,6 @@ MAX_SELECTED = 500
 # The result message names at most this many conversations per skip reason.
 NAMED_PER_REASON = 10
 
-_STAGE_WORDS = {
-    Stage.WORKING: gettext_lazy("in a working queue"),
-    Stage.ON_HOLD: gettext_lazy("on hold"),
-    Stage.ESCALATED: gettext_lazy("escalated"),
-    Stage.CLOSED: gettext_lazy("closed"),
-}
-
 
 def active_agents():
     """Users the assign service accepts: active, and staff or granted the work permission."""
@@ -103,7 +96,7 @@ class CloseForm(forms.Form):
 class PutOnHoldForm(forms.Form):
     queue = forms.ModelChoiceField(
         label=gettext_lazy("On hold queue"),
-        queryset=Queue.objects.filter(kind=Queue.Kind.ON_HOLD, is_active=True),
+        queryset=Queue.objects.active_of_kind(Queue.Kind.ON_HOLD),
     )
 
     def __init__(self, *args, **kwargs):
@@ -116,7 +109,7 @@ class PutOnHoldForm(forms.Form):
 class MoveToQueueForm(forms.Form):
     queue = forms.ModelChoiceField(
         label=gettext_lazy("Working queue"),
-        queryset=Queue.objects.filter(kind=Queue.Kind.WORKING, is_active=True),
+        queryset=Queue.objects.active_of_kind(Queue.Kind.WORKING),
     )
 
 
@@ -149,8 +142,8 @@ def _stage_refusal(convo: Conversation, action: str, *, target: str | None = Non
     if convo.allows(action):
         return None
     if convo.stage == target:
-        return _("already %(stage)s") % {"stage": _STAGE_WORDS[target]}
-    return str(_STAGE_WORDS[convo.stage])
+        return _("already %(stage)s") % {"stage": services.STAGE_WORDS[target]}
+    return str(services.STAGE_WORDS[convo.stage])
 
 
 def _reply_refusal(convo: Conversation, data: dict) -> str | None:

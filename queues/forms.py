@@ -94,7 +94,7 @@ class MoveForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = Queue.objects.filter(kind=Queue.Kind.WORKING, is_active=True).exclude(
+        self.fields["queue"].queryset = Queue.objects.active_of_kind(Queue.Kind.WORKING).exclude(
             pk=self.conversation.queue_id
         )
 
@@ -106,7 +106,7 @@ class HoldForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = Queue.objects.filter(kind=Queue.Kind.ON_HOLD, is_active=True)
+        self.fields["queue"].queryset = Queue.objects.active_of_kind(Queue.Kind.ON_HOLD)
         self.fields["queue"].empty_label = None
         self.fields["queue"].help_text = _("Closed automatically if the customer stays silent.")
 
@@ -130,6 +130,7 @@ class EscalateForm(ActionForm):
     )
 
     def clean(self):
+        # services.escalate_conversation refuses it too; here it shows beside the form's other errors at once.
         data = super().clean()
         if data.get("reason") == EscalationReason.OTHER and not data.get("other_reason", "").strip():
             self.add_error("other_reason", _("Say what the other reason is."))

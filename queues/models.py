@@ -23,6 +23,12 @@ class SmallTableQuerySet(models.QuerySet):
         return iter(self._chain())
 
 
+class QueueQuerySet(SmallTableQuerySet):
+    def active_of_kind(self, kind: str):
+        """The queues agents may choose of that kind."""
+        return self.filter(kind=kind, is_active=True)
+
+
 class Queue(models.Model):
     class Kind(models.TextChoices):
         WORKING = "working", _("Working")
@@ -41,7 +47,7 @@ class Queue(models.Model):
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = SmallTableQuerySet.as_manager()
+    objects = QueueQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "name"]
@@ -230,6 +236,14 @@ class Stage(models.TextChoices):
     ON_HOLD = "on_hold", _("On hold")
     ESCALATED = "escalated", _("Escalated")
     CLOSED = "closed", _("Closed")
+
+
+# The stage of an open conversation, by the kind of its queue.
+QUEUE_KIND_STAGE = {
+    Queue.Kind.WORKING: Stage.WORKING,
+    Queue.Kind.ON_HOLD: Stage.ON_HOLD,
+    Queue.Kind.ESCALATION: Stage.ESCALATED,
+}
 
 
 class Action(models.TextChoices):
@@ -431,10 +445,7 @@ class Conversation(models.Model):
     def stage(self) -> str:
         if self.is_closed:
             return Stage.CLOSED
-        return {
-            Queue.Kind.ON_HOLD: Stage.ON_HOLD,
-            Queue.Kind.ESCALATION: Stage.ESCALATED,
-        }.get(self.queue.kind, Stage.WORKING)
+        return QUEUE_KIND_STAGE.get(self.queue.kind, Stage.WORKING)
 
     def allows(self, action: str) -> bool:
         return self.stage in ALLOWED_ACTIONS[action]

@@ -63,7 +63,8 @@ class NotPermitted(ServiceError):
 MODERATOR_ACTIONS = frozenset({Action.MOVE, Action.REOPEN})
 
 
-_STAGE_WORDS = {
+# How messages say where a conversation stands ("it is on hold"), here and in the admin's skip reasons.
+STAGE_WORDS = {
     Stage.WORKING: gettext_lazy("in a working queue"),
     Stage.ON_HOLD: gettext_lazy("on hold"),
     Stage.ESCALATED: gettext_lazy("escalated"),
@@ -100,7 +101,7 @@ def _lock(conversation_id: int, action: str, actor) -> Conversation:
             % {
                 "action": Action(action).label,
                 "pk": convo.pk,
-                "stage": _STAGE_WORDS[convo.stage],
+                "stage": STAGE_WORDS[convo.stage],
             }
         )
     return convo
@@ -140,7 +141,7 @@ def _required(text: str, message: str, field: str) -> str:
 
 
 def _queue_of_kind(queue_id: int, kind: str, message: str) -> Queue:
-    queue = Queue.objects.filter(pk=queue_id, kind=kind, is_active=True).first()
+    queue = Queue.objects.active_of_kind(kind).filter(pk=queue_id).first()
     if queue is None:
         raise InvalidInput(message, field="queue")
     return queue
@@ -171,12 +172,18 @@ def create_conversation(*, channel_id: int, external_id: str, actor=None, **fiel
             field="external_id",
         )
     fields.setdefault("product", channel.default_product)
-    convo = Conversation.objects.create(channel=channel, queue=channel.working_queue, external_id=external_id, **fields)
-    if convo.last_customer_message_at is None:
-        convo.last_customer_message_at = convo.created_at
-        _save(convo, "last_customer_message_at")
+    convo = Conversation(channel=channel, queue=channel.working_queue, external_id=external_id, **fields)
+    _land(convo)
+    convo.save()
     _record(convo, actor, Event.Kind.CREATED, to_queue=convo.queue)
     return convo
+
+
+def _land(convo: Conversation) -> None:
+    """Where a new conversation starts: its channel's working queue, the customer's post its last message."""
+    convo.queue_id = convo.channel.working_queue_id
+    if convo.last_customer_message_at is None:
+        convo.last_customer_message_at = convo.created_at
 
 
 @transaction.atomic
@@ -329,15 +336,15 @@ def set_tags(*, conversation_id: int, actor, tag_ids: list[int], new_tag_names: 
     tags = list(Tag.objects.filter(pk__in=tag_ids))
     if len(tags) != len(set(tag_ids)):
         raise InvalidInput(_("One of those tags does not exist."), field="tags")
-    names = {name.strip() for name in new_tag_names if name.strip()}
-    if names and actor is not None and not can_moderate(actor):
+    slugs = {name: slugify(name) for name in sorted({name.strip() for name in new_tag_names if name.strip()})}
+    if slugs and actor is not None and not can_moderate(actor):
         raise NotPermitted(_("Only moderators can create tags."), field="new_tags")
-    for name in sorted(names):
-        if not slugify(name):
+    for name, slug in slugs.items():
+        if not slug:
             raise InvalidInput(_("“%(name)s” cannot be a tag name.") % {"name": name}, field="new_tags")
     convo = _lock(conversation_id, Action.SET_TAGS, actor)
-    for name in sorted(names):
-        tags.append(Tag.objects.get_or_create(slug=slugify(name)[:50], defaults={"name": name[:50]})[0])
+    for name, slug in slugs.items():
+        tags.append(Tag.objects.get_or_create(slug=slug[:50], defaults={"name": name[:50]})[0])
     before = set(convo.tags.values_list("pk", flat=True))
     if before == {tag.pk for tag in tags}:
         return convo
@@ -351,7 +358,7 @@ def set_tags(*, conversation_id: int, actor, tag_ids: list[int], new_tag_names: 
 def put_on_hold(*, conversation_id: int, actor, queue_id: int | None = None) -> Conversation:
     """Wait on the customer: the on-hold queue's automation closes it if they stay silent."""
     if queue_id is None:
-        on_hold = list(Queue.objects.filter(kind=Queue.Kind.ON_HOLD, is_active=True)[:2])
+        on_hold = list(Queue.objects.active_of_kind(Queue.Kind.ON_HOLD)[:2])
         if len(on_hold) != 1:
             raise InvalidInput(_("Choose the on hold queue to put it in."), field="queue")
         target = on_hold[0]
@@ -533,11 +540,9 @@ def create_conversations_bulk(*, conversations: list[Conversation], details: dic
     channel's default product and gets a CREATED event. The caller has checked that the external ids are
     new; the unique constraint backs that up."""
     for convo in conversations:
-        convo.queue_id = convo.channel.working_queue_id
+        _land(convo)
         if convo.product_id is None:
             convo.product_id = convo.channel.default_product_id
-        if convo.last_customer_message_at is None:
-            convo.last_customer_message_at = convo.created_at
     Conversation.objects.bulk_create(conversations)
     Event.objects.bulk_create(
         Event(

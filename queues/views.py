@@ -77,17 +77,16 @@ def next_conversation(request, queue_id):
 def conversation_list(request):
     visible = selectors.list_conversations().visible_to(request.user)
     filterset = ConversationFilter(request.GET or None, queryset=visible, user=request.user)
-    queryset = filterset.qs if filterset.is_bound else visible
     try:
         page = selectors.keyset_page(
-            queryset,
-            filterset.sort_order if filterset.is_bound else "oldest",
+            filterset.qs,
+            filterset.sort_order,
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
         )
     except selectors.BadCursor:
         messages.error(request, _("That page link is not valid any more; here is the first page."))
-        page = selectors.keyset_page(queryset, filterset.sort_order if filterset.is_bound else "oldest")
+        page = selectors.keyset_page(filterset.qs, filterset.sort_order)
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("before", None)

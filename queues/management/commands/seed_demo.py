@@ -148,7 +148,7 @@ class Command(BaseCommand):
         tags = [Tag.objects.get_or_create(slug=name, defaults={"name": name})[0] for name in TAGS]
         channels = list(Channel.objects.select_related("working_queue", "escalation_queue", "default_product"))
         products = list(Product.objects.all())
-        on_hold = Queue.objects.filter(kind=Queue.Kind.ON_HOLD, is_active=True).first()
+        on_hold = Queue.objects.active_of_kind(Queue.Kind.ON_HOLD).first()
         statement = Clipping.objects.filter(is_escalation_statement=True).first()
         agents = [users["alice"], users["bob"]]
         existing = set(
