@@ -26,17 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "escalation_portal.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import F, Q  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
 
-from queues.automation import AUTOMATION, due_for_autoclose  # noqa: E402
-from queues.models import Channel, CloseReason, Conversation, Event, Queue, Status  # noqa: E402
+from queues.automation import AUTOMATION, due_for_autoclose
+from queues.models import Channel, CloseReason, Conversation, Event, Queue, Status
 
 TOTAL = 1_000_000
 
@@ -134,12 +133,7 @@ def per_row_loop(sample: int | None):
     def loop() -> None:
         now = timezone.now()
         for queue in Queue.objects.filter(kind=Queue.Kind.ON_HOLD):
-            due = Conversation.objects.filter(
-                Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
-                queue=queue,
-                status=Status.OPEN,
-                on_hold_since__lte=now - queue.auto_close_after,
-            ).order_by("on_hold_since")
+            due = due_for_autoclose(queue, now=now).order_by("on_hold_since")
             for convo in due[:sample] if sample else due:
                 convo.status, convo.closed_at, convo.close_reason = Status.CLOSED, now, CloseReason.NO_CUSTOMER_RESPONSE
                 convo.save()
