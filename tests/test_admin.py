@@ -307,7 +307,10 @@ class ConversationFormTests(AdminTestCase):
         data["created_at_1"] = "10:00:00"
         response = self.client.post(url(Conversation, "add"), data)
         self.assertEqual(response.status_code, 200)
-        self.assertTrue(response.context["adminform"].form.errors)
+        self.assertEqual(
+            response.context["adminform"].form.errors["__all__"],
+            ["Conversation with this Channel and External id already exists."],
+        )
         self.assertEqual(Conversation.objects.filter(external_id="123").count(), 1)
 
     def test_the_change_form_shows_the_history_and_keeps_service_fields_read_only(self):

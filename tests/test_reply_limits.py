@@ -85,7 +85,9 @@ def test_x_allows_html_like_text():
 def test_facebook_allows_long_replies():
     assert reply_problems(FACEBOOK, "a" * 8000) == []
     assert reply_length(FACEBOOK, "a" * 8001) == 8001
-    assert reply_problems(FACEBOOK, "a" * 8001) != []
+    assert reply_problems(FACEBOOK, "a" * 8001) == [
+        "Facebook replies can have at most 8000 characters; this one has 8001."
+    ]
 
 
 @pytest.mark.parametrize("platform", [X, PLAY, FACEBOOK])

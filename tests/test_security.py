@@ -182,11 +182,14 @@ class ProductionSettingsTests(TestCase):
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
 
-    @override_settings(SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31536000, SESSION_COOKIE_SECURE=True)
+    @override_settings(SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31536000, CSRF_COOKIE_SECURE=True)
     def test_https_is_enforced_with_hsts_and_secure_cookies(self):
         response = self.client.get(reverse("login"))
         self.assertEqual(response.status_code, 301)
         self.assertTrue(response["Location"].startswith("https://"))
+        response = self.client.get(reverse("login"), secure=True)
+        self.assertIn("max-age=31536000", response["Strict-Transport-Security"])
+        self.assertTrue(response.cookies["csrftoken"]["secure"])
         response = self.client.post(reverse("login"), {"username": "nobody", "password": "x"}, secure=True)
         self.assertIn("max-age=31536000", response["Strict-Transport-Security"])
 
