@@ -6,6 +6,11 @@ from django.contrib.auth.models import Group
 
 from queues.models import Channel, Clipping, Conversation, Product, Queue, Tag
 
+# Every test user's password, for tests that sign in through the login form as a person would.
+PASSWORD = "correct horse battery staple"
+# The note an escalation needs: the problem and the steps already suggested.
+STEPS = "Asked them to clear the cache and restart; it still crashes on start."
+
 
 def channel(account: str = "@FirefoxSupport") -> Channel:
     """A seeded channel by its account."""
@@ -28,7 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):

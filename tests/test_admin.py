@@ -45,7 +45,7 @@ def management_form(**counts):
 class AdminTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.superuser = User.objects.create_superuser("root", "root@example.com", "correct horse battery staple")
+        cls.superuser = User.objects.create_superuser("root", "root@example.com", f.PASSWORD)
         cls.admin_user = f.UserFactory(username="ada", is_staff=True, role="Admins")
         cls.agent = f.agent(username="alice")
         cls.x = f.channel("@FirefoxSupport")

@@ -22,7 +22,6 @@ from queues.models import (
 from tests import factories as f
 
 CHANGELIST = reverse("admin:queues_conversation_changelist")
-STEPS = "Asked them to clear the cache and restart; it still crashes on start."
 CONFIRMATION = "admin/queues/conversation/action_confirmation.html"
 
 
@@ -84,7 +83,7 @@ class ActionTestCase(TestCase):
 
     def escalated(self, channel=None):
         convo = f.ConversationFactory(channel=channel or self.x)
-        services.escalate_conversation(conversation_id=convo.pk, actor=self.agent, reason="sensitive", note=STEPS)
+        services.escalate_conversation(conversation_id=convo.pk, actor=self.agent, reason="sensitive", note=f.STEPS)
         return convo
 
     def closed(self, channel=None):
@@ -108,7 +107,7 @@ class EscalateTests(ActionTestCase):
 
         self.assertIntermediatePage(self.choose("escalate_selected", selected), "escalate_selected", selected)
         response = self.confirm(
-            "escalate_selected", selected, reason=EscalationReason.NEEDS_PRODUCT_TEAM, note=STEPS, other_reason=""
+            "escalate_selected", selected, reason=EscalationReason.NEEDS_PRODUCT_TEAM, note=f.STEPS, other_reason=""
         )
 
         self.assertEqual(
@@ -119,7 +118,7 @@ class EscalateTests(ActionTestCase):
             convo.refresh_from_db()
             self.assertEqual(convo.queue, convo.channel.escalation_queue)
             self.assertEqual(convo.escalation_reason, EscalationReason.NEEDS_PRODUCT_TEAM)
-            self.assertEqual(Note.objects.get(conversation=convo).body, STEPS)
+            self.assertEqual(Note.objects.get(conversation=convo).body, f.STEPS)
             reply = Message.objects.get(conversation=convo)
             self.assertEqual((reply.body, reply.author), (f.statement().body, self.admin_user))
             event = Event.objects.get(conversation=convo)
@@ -145,9 +144,9 @@ class EscalateTests(ActionTestCase):
             response.context["form"].errors["note"],
             ["Describe the problem and the steps you suggested to the customer."],
         )
-        response = self.confirm("escalate_selected", conversations, reason=EscalationReason.OTHER, note=STEPS)
+        response = self.confirm("escalate_selected", conversations, reason=EscalationReason.OTHER, note=f.STEPS)
         self.assertEqual(response.context["form"].errors["other_reason"], ["Say what the other reason is."])
-        response = self.confirm("escalate_selected", conversations, reason="bored", note=STEPS)
+        response = self.confirm("escalate_selected", conversations, reason="bored", note=f.STEPS)
         self.assertIn("reason", response.context["form"].errors)
         self.assertEqual(self.snapshot(*conversations), before)
 
@@ -155,7 +154,7 @@ class EscalateTests(ActionTestCase):
         conversations = self.working(2)
         with self.settings(ADMINS=[("Admins", "admins@example.com")]), self.captureOnCommitCallbacks(execute=True):
             self.confirm(
-                "escalate_selected", conversations, reason=EscalationReason.OTHER, other_reason="Press", note=STEPS
+                "escalate_selected", conversations, reason=EscalationReason.OTHER, other_reason="Press", note=f.STEPS
             )
         self.assertEqual(
             set(
@@ -171,7 +170,7 @@ class EscalateTests(ActionTestCase):
         statement.save()
         on_facebook, on_play = self.working(channel=self.facebook)[0], self.working(channel=self.play)[0]
         response = self.confirm(
-            "escalate_selected", [on_facebook, on_play], reason=EscalationReason.SENSITIVE, note=STEPS
+            "escalate_selected", [on_facebook, on_play], reason=EscalationReason.SENSITIVE, note=f.STEPS
         )
         self.assertEqual(
             self.result(response),
@@ -394,7 +393,7 @@ class LimitsAndPermissionsTests(ActionTestCase):
         self.assertIsNone(response.context["action_form"])
         self.assertNotContains(response, "Escalate selected")
 
-        response = self.confirm("escalate_selected", [convo], reason=EscalationReason.SENSITIVE, note=STEPS)
+        response = self.confirm("escalate_selected", [convo], reason=EscalationReason.SENSITIVE, note=f.STEPS)
         self.assertNotIn(CONFIRMATION, [template.name for template in response.templates])
         response = self.choose("close_selected", [convo])
         self.assertNotIn(CONFIRMATION, [template.name for template in response.templates])

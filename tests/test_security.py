@@ -221,7 +221,7 @@ class SignInThrottlingTests(TestCase):
             self.assertContains(response, "Please enter a correct username and password")
         response = self.attempt("alice", "wrong", address="10.0.0.5")  # the fifth failure locks the account
         self.assertContains(response, "Too many failed sign-ins", status_code=429)
-        response = self.attempt("alice", "correct horse battery staple", address="10.0.0.99")
+        response = self.attempt("alice", f.PASSWORD, address="10.0.0.99")
         self.assertEqual(response.status_code, 429)
         self.assertContains(response, "Too many failed sign-ins", status_code=429)
         self.assertNotIn("_auth_user_id", self.client.session)
@@ -229,15 +229,15 @@ class SignInThrottlingTests(TestCase):
     def test_repeated_failures_from_one_address_lock_that_address(self):
         for i in range(5):
             self.attempt(f"someone{i}", "guess", address="192.0.2.7")
-        response = self.attempt("alice", "correct horse battery staple", address="192.0.2.7")
+        response = self.attempt("alice", f.PASSWORD, address="192.0.2.7")
         self.assertContains(response, "Too many failed sign-ins", status_code=429)
-        response = self.attempt("alice", "correct horse battery staple", address="192.0.2.8")
+        response = self.attempt("alice", f.PASSWORD, address="192.0.2.8")
         self.assertRedirects(response, "/")
 
     def test_a_few_mistakes_do_not_lock_anyone_out(self):
         for _ in range(3):
             self.attempt("alice", "wrong")
-        self.assertRedirects(self.attempt("alice", "correct horse battery staple"), "/")
+        self.assertRedirects(self.attempt("alice", f.PASSWORD), "/")
 
 
 class NothingLostTests(TestCase):

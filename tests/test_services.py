@@ -18,15 +18,13 @@ from queues.models import (
 )
 from tests import factories as f
 
-STEPS = "Asked them to clear the cache and restart; it still crashes on start."
-
 
 def escalate(convo, actor, **kwargs):
     return services.escalate_conversation(
         conversation_id=convo.pk,
         actor=actor,
         reason=kwargs.pop("reason", EscalationReason.NEEDS_PRODUCT_TEAM),
-        note=kwargs.pop("note", STEPS),
+        note=kwargs.pop("note", f.STEPS),
         **kwargs,
     )
 
@@ -66,7 +64,7 @@ class EscalateTests(ServiceTestCase):
         self.assertEqual(convo.escalation_reason, EscalationReason.NEEDS_PRODUCT_TEAM)
         self.assertIsNotNone(convo.escalated_at)
         note = Note.objects.get(conversation=convo)
-        self.assertEqual((note.body, note.author), (STEPS, self.agent))
+        self.assertEqual((note.body, note.author), (f.STEPS, self.agent))
         reply = Message.objects.get(conversation=convo)
         self.assertEqual(reply.body, f.statement().body)
         self.assertEqual(reply.clipping, f.statement())

@@ -64,7 +64,7 @@ class AccessTests(PortalTestCase):
     def test_sign_in_page_signs_in(self):
         self.client.logout()
         self.assertContains(self.client.get(reverse("login")), "Sign in")
-        response = self.client.post(reverse("login"), {"username": "alice", "password": "correct horse battery staple"})
+        response = self.client.post(reverse("login"), {"username": "alice", "password": f.PASSWORD})
         self.assertRedirects(response, "/")
         response = self.client.post(reverse("login"), {"username": "alice", "password": "wrong"})
         self.assertContains(response, "Please enter a correct username and password")
@@ -73,7 +73,7 @@ class AccessTests(PortalTestCase):
         response = self.client.post(
             reverse("password_change"),
             {
-                "old_password": "correct horse battery staple",
+                "old_password": f.PASSWORD,
                 "new_password1": "a much longer passphrase 42",
                 "new_password2": "a much longer passphrase 42",
             },

@@ -75,3 +75,16 @@ def check_page(page, name: str, *, accessibility: bool = True) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{name}: accessibility violations:\n" + "\n".join(bad)
+
+
+def sign_in(page, live_server, username: str) -> None:
+    """As a person does: open the portal, get sent to sign in, sign in, land on the dashboard."""
+    from tests.factories import PASSWORD
+
+    page.goto(live_server.url + "/")
+    assert "/accounts/login/" in page.url
+    check_page(page, "sign-in")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/")

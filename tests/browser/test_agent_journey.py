@@ -8,11 +8,9 @@ from django.utils import timezone
 
 from queues.models import Clipping, Conversation, Message, Product, Queue, Status
 from tests import factories as f
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -39,16 +37,6 @@ def world():
     return {"agent": agent, "social": social, "review": review}
 
 
-def sign_in(page, live_server, username="newbie"):
-    page.goto(live_server.url + "/")
-    assert "/accounts/login/" in page.url
-    check_page(page, "sign-in")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server.url + "/")
-
-
 def next_in(page, queue_name):
     page.get_by_role("button", name=f"Next conversation in {queue_name}").click()
     page.wait_for_url(re.compile(r"/conversations/\d+/$"))
@@ -61,7 +49,7 @@ def open_section(page, title):
 
 def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
     social, review = world["social"], world["review"]
-    sign_in(page, live_server)
+    sign_in(page, live_server, "newbie")
     check_page(page, "dashboard")
 
     next_in(page, "Social support")
@@ -122,7 +110,7 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
 
 def test_the_counter_and_the_server_refuse_an_over_long_google_play_reply(page, live_server, world):
     review = world["review"]
-    sign_in(page, live_server)
+    sign_in(page, live_server, "newbie")
     page.goto(f"{live_server.url}/conversations/{review.pk}/")
     page.fill("textarea.reply-body", "a" * 351)
     counter = page.locator(".reply-counter")
@@ -139,7 +127,7 @@ def test_the_counter_and_the_server_refuse_an_over_long_google_play_reply(page, 
 
 
 def test_x_counter_weighs_cjk_emoji_and_urls(page, live_server, world):
-    sign_in(page, live_server)
+    sign_in(page, live_server, "newbie")
     page.goto(f"{live_server.url}/conversations/{world['social'].pk}/")
     page.fill("textarea.reply-body", "火火 👍🏽 https://support.mozilla.org/kb/a-very-long-article-name")
     assert page.locator(".reply-counter").inner_text() == f"{280 - (4 + 1 + 2 + 1 + 23)} characters left"
@@ -147,7 +135,7 @@ def test_x_counter_weighs_cjk_emoji_and_urls(page, live_server, world):
 
 def test_escalation_errors_show_on_the_form_and_change_nothing(page, live_server, world):
     social = world["social"]
-    sign_in(page, live_server)
+    sign_in(page, live_server, "newbie")
     page.goto(f"{live_server.url}/conversations/{social.pk}/")
     open_section(page, "Escalate")
     page.select_option("#id_reason", value="other")

@@ -6,11 +6,10 @@ from django.contrib.auth import get_user_model
 from queues import services
 from queues.models import Tag
 from tests import factories as f
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PASSWORD = "correct horse battery staple"
 LONG = "A" * 5000  # one unbreakable word
 HOSTILE = {
     "author_name": "<script>window.__pwned = 'author'; alert('author')</script>",
@@ -28,7 +27,7 @@ MARKERS = ["<script>window.__pwned", '"><img src=x', "<svg onload=", "{{ 7|add:1
 
 @pytest.fixture
 def hostile(db):
-    staff = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    staff = get_user_model().objects.create_superuser("root", "root@example.com", f.PASSWORD)
     tag = Tag.objects.create(name="<b onmouseover=alert(1)>tag</b>", slug="hostile")
     convo = f.ConversationFactory(assignee=staff, rating=1, **HOSTILE)
     convo.tags.add(tag)
@@ -37,14 +36,6 @@ def hostile(db):
         conversation_id=convo.pk, body=HOSTILE["author_handle"], author_name=HOSTILE["title"]
     )
     return convo
-
-
-def sign_in(page, live_server):
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server.url + "/")
 
 
 def assert_inert(page, *, markers=MARKERS, check_width=True):
@@ -93,7 +84,7 @@ def watched(page):
 
 def test_hostile_text_is_inert_on_every_page(watched, live_server, hostile):
     page = watched
-    sign_in(page, live_server)
+    sign_in(page, live_server, "root")
     assert_inert(page, markers=[HOSTILE["author_handle"][:10]])  # the dashboard lists it under "Assigned to me"
     page.goto(f"{live_server.url}/conversations/{hostile.pk}/")
     assert_inert(page)
@@ -106,7 +97,7 @@ def test_hostile_text_is_inert_on_every_page(watched, live_server, hostile):
 
 def test_hostile_text_is_inert_in_the_admin(watched, live_server, hostile):
     page = watched
-    sign_in(page, live_server)
+    sign_in(page, live_server, "root")
     for path in [
         "/admin/queues/conversation/",
         f"/admin/queues/conversation/{hostile.pk}/change/",
