@@ -45,6 +45,15 @@ def agent(**kwargs):
     return UserFactory(role="Contributors", **kwargs)
 
 
+def moderator(**kwargs):
+    return UserFactory(role="Moderators", **kwargs)
+
+
+def admin(**kwargs):
+    """Staff in the Admins group: the Django admin and configuration."""
+    return UserFactory(role="Admins", is_staff=True, **kwargs)
+
+
 class TagFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tag

@@ -46,7 +46,7 @@ class AdminTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.superuser = User.objects.create_superuser("root", "root@example.com", f.PASSWORD)
-        cls.admin_user = f.UserFactory(username="ada", is_staff=True, role="Admins")
+        cls.admin_user = f.admin(username="ada")
         cls.agent = f.agent(username="alice")
         cls.x = f.channel("@FirefoxSupport")
         cls.facebook = f.channel("Firefox")

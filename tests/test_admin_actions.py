@@ -28,9 +28,9 @@ CONFIRMATION = "admin/queues/conversation/action_confirmation.html"
 class ActionTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.admin_user = f.UserFactory(username="ada", is_staff=True, role="Admins")
+        cls.admin_user = f.admin(username="ada")
         cls.agent = f.agent(username="alice")
-        cls.moderator = f.UserFactory(username="bob", role="Moderators")
+        cls.moderator = f.moderator(username="bob")
         cls.x = f.channel("@FirefoxSupport")
         cls.facebook = f.channel("Firefox")
         cls.play = f.channel("org.mozilla.firefox")

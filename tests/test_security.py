@@ -103,7 +103,7 @@ class EveryUrlTests(TestCase):
 class CsrfTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.agent = f.UserFactory(username="mod", role="Moderators")
+        cls.agent = f.moderator(username="mod")
         cls.admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
         cls.convo = f.ConversationFactory()
 
@@ -243,7 +243,7 @@ class SignInThrottlingTests(TestCase):
 class NothingLostTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.moderator = f.UserFactory(username="mo", first_name="Mo", role="Moderators")
+        cls.moderator = f.moderator(username="mo", first_name="Mo")
 
     def counts(self):
         return [model.objects.count() for model in (Conversation, Message, Note, Event, Tag)]

@@ -34,7 +34,7 @@ class ServiceTestCase(TestCase):
     def setUpTestData(cls):
         cls.agent = f.agent(username="alice")
         cls.other = f.agent(username="bob")
-        cls.moderator = f.UserFactory(username="mo", role="Moderators")
+        cls.moderator = f.moderator(username="mo")
         cls.x = f.channel("@FirefoxSupport")
         cls.play = f.channel("org.mozilla.firefox")
         cls.on_hold = f.queue_of_kind(Queue.Kind.ON_HOLD)

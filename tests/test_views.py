@@ -26,7 +26,7 @@ class PortalTestCase(TestCase):
     def setUpTestData(cls):
         cls.agent = f.agent(username="alice", first_name="Alice")
         cls.other = f.agent(username="bob", first_name="Bob")
-        cls.moderator = f.UserFactory(username="mo", first_name="Mo", role="Moderators")
+        cls.moderator = f.moderator(username="mo", first_name="Mo")
         cls.x = f.channel("@FirefoxSupport")
         cls.play = f.channel("org.mozilla.firefox")
         cls.on_hold = f.queue_of_kind(Queue.Kind.ON_HOLD)
