@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from queues import services
+from queues import search, services
 from queues.admin_actions import CONVERSATION_ACTIONS
 from queues.models import (
     QUEUE_KIND_STAGE,
@@ -100,16 +100,23 @@ class ReadOnlyAdmin(NoWrites, LargeTableAdmin):
 _MAX_NUMBER_DIGITS = 18
 
 
+def _conversation_number(term: str) -> int | None:
+    """123 for "#123"."""
+    digits = term.removeprefix("#")
+    if term.startswith("#") and digits.isdigit() and len(digits) <= _MAX_NUMBER_DIGITS:
+        return int(digits)
+    return None
+
+
 class SearchByConversationNumber:
     """'#123' finds conversation 123 by its primary key; other terms go to search_fields."""
 
     conversation_field = "conversation_id"
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        digits = term.removeprefix("#")
-        if term.startswith("#") and digits.isdigit() and len(digits) <= _MAX_NUMBER_DIGITS:
-            return queryset.filter(**{self.conversation_field: int(digits)}), False
+        number = _conversation_number(search_term.strip())
+        if number is not None:
+            return queryset.filter(**{self.conversation_field: number}), False
         return super().get_search_results(request, queryset, search_term)
 
 
@@ -379,9 +386,11 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     # Each filter is an indexed column: queue (with status), channel, product, assignee, received_at.
     list_filter = (StageFilter, "queue", "channel", "product", "assignee", "received_at")
     list_select_related = ("channel", "queue", "assignee", "product")
-    search_fields = ("=external_id", "author_handle", "author_name")
+    # Searched by get_search_results (queues/search.py); naming a field here shows the search box.
+    search_fields = ("search_text__text",)
     search_help_text = _(
-        "“#123” finds conversation 123. Other words search the id on the platform, the handle and the author."
+        "“#123” finds conversation 123, and an id on the platform its conversation. Other words search the author,"
+        " the handle, the title and the text."
     )
     ordering = ("-received_at", "-id")
     sortable_by = ("received_at",)
@@ -421,6 +430,12 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term and _conversation_number(term) is None:
+            return search.matching(queryset, term), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("stage"))
     def stage(self, obj):

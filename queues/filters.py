@@ -4,9 +4,9 @@ import django_filters
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from queues import search
 from queues.models import Channel, Conversation, EscalationReason, Product, Queue, Status, Tag
 
 
@@ -75,12 +75,7 @@ class ConversationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(author_name__icontains=value)
-            | Q(author_handle__icontains=value)
-            | Q(title__icontains=value)
-            | Q(body__icontains=value)
-        )
+        return search.matching(queryset, value)
 
     def filter_assignee(self, queryset, name, value):
         if value == "me":

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -369,6 +369,8 @@ class Conversation(models.Model):
     )
     escalation_reason_other = models.CharField(_("other reason"), max_length=500, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # Not indexed: no page asks which conversations came from a queue, and deleting a queue (the only reader, to
+    # protect it) is rare enough to read the table.
     previous_queue = models.ForeignKey(
         Queue,
         on_delete=models.PROTECT,
@@ -376,6 +378,7 @@ class Conversation(models.Model):
         blank=True,
         related_name="+",
         help_text=_("The working queue it left for on hold or escalation."),
+        db_index=False,
     )
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
@@ -421,8 +424,6 @@ class Conversation(models.Model):
             ),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
             models.Index(SORT_RATING, F("received_at"), F("id"), name="conv_sort_rating"),
-            # The admin's search matches the platform's id case-insensitively (UPPER(external_id) = UPPER(…)).
-            models.Index(Upper("external_id"), name="conv_external_id_upper"),
             # The On Hold automation scans only open conversations that are on hold.
             models.Index(
                 fields=["queue", "on_hold_since"],
@@ -534,24 +535,36 @@ class Event(models.Model):
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # Indexed only where set (event_actor): the automation's events have none and skip it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     # A deleted user also leaves actor empty; this tells the automation apart from them.
     by_automation = models.BooleanField(_("by the automation"), default=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    from_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    to_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The queues are not indexed: nothing asks for the events of a queue but deleting one, which is rare enough
+    # to read the table, while every event written would write them.
+    from_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    to_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"], name="event_conversation_created")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="event_conversation_created"),
+            # The admin's search by username, and setting actor to NULL when a user is deleted.
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(by_automation=False) | Q(actor__isnull=True),
@@ -570,3 +583,16 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Events are append-only and cannot be deleted.")
+
+
+class SearchText(models.Model):
+    """What the free-text searches read: a conversation's author, handle, title and text, one per line, in capitals.
+    Written by database triggers only (queues/search.py), which says why it is a table of its own."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="search_text"
+    )
+    text = models.TextField()
+
+    def __str__(self):
+        return f"#{self.conversation_id}"

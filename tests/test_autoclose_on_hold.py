@@ -214,10 +214,10 @@ class RaceTests(AutocloseTestCase):
         close_batch = automation._close_batch
         done = []
 
-        def write_then_close(queue, batch, **kwargs):
+        def write_then_close(queue, ids, **kwargs):
             if not done:
-                done.append(write([pk for pk, _since in batch]))
-            return close_batch(queue, batch, **kwargs)
+                done.append(write(list(ids)))
+            return close_batch(queue, ids, **kwargs)
 
         return mock.patch.object(automation, "_close_batch", side_effect=write_then_close)
 

@@ -1,6 +1,6 @@
 """The pages' queries can read indexes, not the whole conversation table: checked in PostgreSQL's own plans.
 
-PostgreSQL only: the trigram index (migration 0004) exists there alone. On a table of a few thousand rows the
+PostgreSQL only: the trigram index (migration 0006) exists there alone. On a table of a few thousand rows the
 planner rightly prefers reading it whole, or walking the received_at index and filtering every row: these tests
 fill it with 3,000 conversations, ANALYZE it, and then forbid sequential scans (SET LOCAL enable_seqscan = off) and,
 for the searches, plain index scans too (enable_indexscan = off). What is left to find the matching rows is an
@@ -43,7 +43,7 @@ class PlanTests(TestCase):
             for n in range(ROWS)
         )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE queues_conversation")
+            cursor.execute("ANALYZE queues_conversation, queues_searchtext")
 
     def setUp(self):
         self.client.force_login(self.user)
@@ -66,16 +66,29 @@ class PlanTests(TestCase):
         for index in indexes:
             self.assertRegex(plan, rf"(Index Scan using|Index Scan on) {index} ")
 
-    def test_the_list_search_reads_the_trigram_index(self):
+    def test_the_list_search_reads_the_trigram_index_without_upper_on_each_row(self):
         plan = self.plan_of("/conversations/?q=customer_1234", forbid=("seqscan", "indexscan"))
-        self.assertReadsIndex(plan, "conv_search_trgm")
-        # Each searched column is its own bitmap scan of the one index.
-        for column in ("author_name", "author_handle", "title", "body"):
-            self.assertRegex(plan, rf"Index Cond: \(upper\(\(?{column}\)?(::text)?\) ~~ '%CUSTOMER")
+        self.assertReadsIndex(plan, "search_text_trgm")
+        # UPPER() of the term was folded into the constant; the column is compared as stored.
+        self.assertRegex(plan, r"Index Cond: \(text ~~ '%CUSTOMER\\_1234%'::text\)")
 
-    def test_the_admin_search_reads_the_trigram_index_and_the_external_id(self):
-        plan = self.plan_of("/admin/queues/conversation/?q=customer_1234", forbid=("seqscan", "indexscan"))
-        self.assertReadsIndex(plan, "conv_search_trgm", "conv_external_id_upper")
+    def test_the_admin_search_reads_the_trigram_index_one_condition_per_word(self):
+        plan = self.plan_of("/admin/queues/conversation/?q=update+crashes", forbid=("seqscan", "indexscan"))
+        self.assertReadsIndex(plan, "search_text_trgm")
+        self.assertIn("'%UPDATE%'", plan)
+        self.assertIn("'%CRASHES%'", plan)
+
+    def test_a_platform_id_is_looked_up_in_the_unique_index_one_probe_per_channel(self):
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get("/admin/queues/conversation/?q=ext-1234")
+        self.assertEqual([c.external_id for c in response.context["cl"].result_list], ["ext-1234"])
+        lookup = next(q["sql"] for q in captured.captured_queries if "\"external_id\" = 'ext-1234'" in q["sql"])
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {lookup}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        self.assertRegex(plan, r"Index (Only )?Scan using conversation_channel_external_id_unique")
+        self.assertNotIn("Seq Scan on queues_conversation", plan)
 
     def test_lowest_rating_first_reads_its_index_in_order(self):
         plan = self.plan_of("/conversations/?sort=rating")
@@ -99,7 +112,9 @@ class NoRedundantIndexTests(TestCase):
                 SELECT t.relname, i.relname, x.indkey::int2[]
                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
                 JOIN pg_am am ON am.oid = i.relam
-                WHERE t.relname IN ('queues_conversation', 'queues_message', 'queues_note', 'queues_event')
+                WHERE t.relname IN (
+                    'queues_conversation', 'queues_message', 'queues_note', 'queues_event', 'queues_searchtext'
+                )
                   AND am.amname = 'btree' AND x.indpred IS NULL AND x.indexprs IS NULL
                 """
             )

@@ -11,16 +11,7 @@ would block imports and agents' writes meanwhile. pg_trgm is a trusted extension
 
 from django.db import migrations
 
-
-class RunSQLOnPostgreSQL(migrations.RunSQL):
-    # Not TrigramExtension: its backwards step queries pg_extension on SQLite too.
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from queues.operations import RunSQLOnPostgreSQL
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,16 @@
+"""Migration operations of our own."""
+
+from django.db import migrations
+
+
+class RunSQLOnPostgreSQL(migrations.RunSQL):
+    """SQL that only PostgreSQL has (trigram indexes, CONCURRENTLY): on SQLite, nothing."""
+
+    # Not TrigramExtension: its backwards step queries pg_extension on SQLite too.
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
