@@ -236,10 +236,11 @@ def main() -> None:
     parser.add_argument(
         "--per-row-sample",
         type=int,
-        default=10_000,
-        help="Time the per-row loop on this many rows and extrapolate its rate (0: all of them).",
+        default=0,
+        help="Time the per-row loop on this many rows and extrapolate its rate (default 0: all of them, ~5 minutes"
+        " with its memory run).",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="Timed runs of the floor and the command.")
+    parser.add_argument("--repeat", type=int, default=5, help="Timed runs of the floor and the command.")
     parser.add_argument("--scale", type=float, default=1.0, help="Seed this fraction of the 1,000,000 rows.")
     args = parser.parse_args()
 

@@ -14,7 +14,11 @@ class ConversationFilter(django_filters.FilterSet):
     ASSIGNEE_CHOICES = [("me", _("Me")), ("unassigned", _("Unassigned")), ("anyone", _("Anyone assigned"))]
     SORT_CHOICES = [("oldest", _("Oldest first")), ("newest", _("Newest first")), ("rating", _("Lowest rating first"))]
 
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        help_text=_("Every word, in the author, handle, title or text; or an id on the platform."),
+    )
     queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.filter(is_active=True), empty_label=_("Any queue"))
     status = django_filters.ChoiceFilter(choices=Status.choices, empty_label=_("Any status"))
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label=_("Any channel"))
