@@ -389,8 +389,8 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     # Searched by get_search_results (queues/search.py); naming a field here shows the search box.
     search_fields = ("search_text__text",)
     search_help_text = _(
-        "“#123” finds conversation 123, and an id on the platform its conversation. Other words search the author,"
-        " the handle, the title and the text."
+        "“#123” finds conversation 123, and a platform's id its conversation. Other words search the author, the"
+        " handle, the title and the text."
     )
     ordering = ("-received_at", "-id")
     sortable_by = ("received_at",)
