@@ -341,6 +341,8 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     world = seed(args.agents, args.conversations, workdir)
     port = free_port()
+    ready = workdir / "ready"
+    ready.mkdir()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -357,17 +359,20 @@ def main():
             "60",
             "--log-level",
             "warning",
+            "--config",
+            str(ROOT / "bench" / "gunicorn_ready.py"),
         ],
         cwd=ROOT,
-        env={**os.environ, "STATIC_ROOT": str(workdir)},  # no collectstatic: the agents fetch no assets
+        # No collectstatic: the agents fetch no assets.
+        env={**os.environ, "STATIC_ROOT": str(workdir), "PORTAL_READY_DIR": str(ready)},
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        for _ in range(600):
+            if len(list(ready.iterdir())) >= args.workers:
                 break
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
+        else:
+            sys.exit(f"gunicorn: {len(list(ready.iterdir()))} of {args.workers} workers ready after 60 s")
         from django.utils import timezone
 
         started_at = timezone.now()
