@@ -29,14 +29,36 @@ from django.utils.text import smart_split, unescape_string_literal
 _MAX_EXACT = 100
 
 TABLE = "queues_searchtext"
+# The searched columns, one per line of SearchText.text: every statement below is written from this list.
+COLUMNS = ("author_name", "author_handle", "title", "body")
+
+
+def _text(vendor: str, row: str = "") -> str:
+    """The SQL of a row's search text: its columns one per line, in capitals."""
+    columns = [f"{row}{column}" for column in COLUMNS]
+    if vendor == "postgresql":
+        return f"upper(concat_ws(E'\\n', {', '.join(columns)}))"
+    return f"upper({' || char(10) || '.join(columns)})"
+
+
+def _changed(is_distinct: str) -> str:
+    return " OR ".join(f"OLD.{column} {is_distinct} NEW.{column}" for column in COLUMNS)
+
+
+def _upsert(vendor: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} (conversation_id, text) VALUES (NEW.id, {_text(vendor, 'NEW.')})"  # noqa: S608 (no user input)
+        " ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text"
+    )
+
+
+_UPDATE_OF = f"AFTER UPDATE OF {', '.join(COLUMNS)} ON queues_conversation"
 
 _POSTGRESQL = [
-    r"""
+    f"""
     CREATE OR REPLACE FUNCTION queues_conversation_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO queues_searchtext (conversation_id, text)
-        VALUES (NEW.id, upper(concat_ws(E'\n', NEW.author_name, NEW.author_handle, NEW.title, NEW.body)))
-        ON CONFLICT (conversation_id) DO UPDATE SET text = EXCLUDED.text;
+        {_upsert("postgresql")};
         RETURN NULL;
     END
     $$
@@ -45,55 +67,32 @@ _POSTGRESQL = [
     CREATE OR REPLACE TRIGGER conversation_search_text_insert AFTER INSERT ON queues_conversation
     FOR EACH ROW EXECUTE FUNCTION queues_conversation_search_text()
     """,
-    """
-    CREATE OR REPLACE TRIGGER conversation_search_text_update
-    AFTER UPDATE OF author_name, author_handle, title, body ON queues_conversation
-    FOR EACH ROW WHEN (
-        OLD.author_name IS DISTINCT FROM NEW.author_name OR OLD.author_handle IS DISTINCT FROM NEW.author_handle
-        OR OLD.title IS DISTINCT FROM NEW.title OR OLD.body IS DISTINCT FROM NEW.body
-    )
-    EXECUTE FUNCTION queues_conversation_search_text()
+    f"""
+    CREATE OR REPLACE TRIGGER conversation_search_text_update {_UPDATE_OF}
+    FOR EACH ROW WHEN ({_changed("IS DISTINCT FROM")}) EXECUTE FUNCTION queues_conversation_search_text()
     """,
 ]
 
 _SQLITE = [
-    """
+    f"""
     CREATE TRIGGER IF NOT EXISTS conversation_search_text_insert AFTER INSERT ON queues_conversation
-    BEGIN
-        INSERT INTO queues_searchtext (conversation_id, text)
-        VALUES (NEW.id, upper(NEW.author_name || char(10) || NEW.author_handle || char(10) || NEW.title
-                              || char(10) || NEW.body))
-        ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text;
-    END
+    BEGIN {_upsert("sqlite")}; END
     """,
-    """
-    CREATE TRIGGER IF NOT EXISTS conversation_search_text_update
-    AFTER UPDATE OF author_name, author_handle, title, body ON queues_conversation
-    WHEN OLD.author_name IS NOT NEW.author_name OR OLD.author_handle IS NOT NEW.author_handle
-        OR OLD.title IS NOT NEW.title OR OLD.body IS NOT NEW.body
-    BEGIN
-        UPDATE queues_searchtext
-        SET text = upper(NEW.author_name || char(10) || NEW.author_handle || char(10) || NEW.title
-                         || char(10) || NEW.body)
-        WHERE conversation_id = NEW.id;
-    END
+    f"""
+    CREATE TRIGGER IF NOT EXISTS conversation_search_text_update {_UPDATE_OF}
+    WHEN {_changed("IS NOT")}
+    BEGIN {_upsert("sqlite")}; END
     """,
 ]
 
-# The conversations that have no row yet: those from before migration 0006, or from a SQLite table rebuilt
-# without its triggers.
-_BACKFILL = {
-    "postgresql": r"""
-        INSERT INTO queues_searchtext (conversation_id, text)
-        SELECT id, upper(concat_ws(E'\n', author_name, author_handle, title, body)) FROM queues_conversation
-        ON CONFLICT (conversation_id) DO NOTHING
-    """,
-    "sqlite": """
-        INSERT OR IGNORE INTO queues_searchtext (conversation_id, text)
-        SELECT id, upper(author_name || char(10) || author_handle || char(10) || title || char(10) || body)
-        FROM queues_conversation
-    """,
-}
+
+def _backfill(vendor: str) -> str:
+    """The rows of conversations that have none yet: those from before migration 0006, or from a SQLite table
+    rebuilt without its triggers. (WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.)"""
+    return (
+        f"INSERT INTO {TABLE} (conversation_id, text) SELECT id, {_text(vendor)} FROM queues_conversation"  # noqa: S608 (no user input)
+        " WHERE true ON CONFLICT (conversation_id) DO NOTHING"
+    )
 
 
 def matching(conversations: QuerySet, term: str) -> QuerySet:
@@ -131,7 +130,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
-        cursor.execute(_BACKFILL[connection.vendor])
+        cursor.execute(_backfill(connection.vendor))
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
