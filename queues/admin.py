@@ -100,23 +100,20 @@ class ReadOnlyAdmin(NoWrites, LargeTableAdmin):
 _MAX_NUMBER_DIGITS = 18
 
 
-def _conversation_number(term: str) -> int | None:
-    """123 for "#123"."""
-    digits = term.removeprefix("#")
-    if term.startswith("#") and digits.isdigit() and len(digits) <= _MAX_NUMBER_DIGITS:
-        return int(digits)
-    return None
-
-
 class SearchByConversationNumber:
-    """'#123' finds conversation 123 by its primary key; other terms go to search_fields."""
+    """'#123' finds conversation 123 by its primary key; other terms go to search_words()."""
 
     conversation_field = "conversation_id"
 
     def get_search_results(self, request, queryset, search_term):
-        number = _conversation_number(search_term.strip())
-        if number is not None:
-            return queryset.filter(**{self.conversation_field: number}), False
+        term = search_term.strip()
+        digits = term.removeprefix("#")
+        if term.startswith("#") and digits.isdigit() and len(digits) <= _MAX_NUMBER_DIGITS:
+            return queryset.filter(**{self.conversation_field: int(digits)}), False
+        return self.search_words(request, queryset, search_term)
+
+    def search_words(self, request, queryset, search_term):
+        """The admin's own search of search_fields."""
         return super().get_search_results(request, queryset, search_term)
 
 
@@ -386,7 +383,7 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     # Each filter is an indexed column: queue (with status), channel, product, assignee, received_at.
     list_filter = (StageFilter, "queue", "channel", "product", "assignee", "received_at")
     list_select_related = ("channel", "queue", "assignee", "product")
-    # Searched by get_search_results (queues/search.py); naming a field here shows the search box.
+    # Searched by search_words (queues/search.py); naming a field here shows the search box.
     search_fields = ("search_text__text",)
     search_help_text = _(
         "“#123” finds conversation 123, and a platform's id its conversation. Other words search the author, the"
@@ -431,11 +428,8 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if term and _conversation_number(term) is None:
-            return search.matching(queryset, term), False
-        return super().get_search_results(request, queryset, search_term)
+    def search_words(self, request, queryset, search_term):
+        return search.matching(queryset, search_term), False
 
     @admin.display(description=_("stage"))
     def stage(self, obj):
