@@ -48,13 +48,17 @@ class PlanTests(TestCase):
     def setUp(self):
         self.client.force_login(self.user)
 
-    def plan_of(self, url: str, *, forbid=("seqscan",)) -> str:
-        """EXPLAIN of the query that reads the page's conversations, with the scans named in forbid turned off."""
+    def plan_of(self, url: str, *, forbid=("seqscan",), containing: str | None = None) -> str:
+        """EXPLAIN of the query that reads the page's conversations (or of the first query containing that text),
+        with the scans named in forbid turned off. The page's response is left in self.response."""
         with CaptureQueriesContext(connection) as captured:
-            self.assertEqual(self.client.get(url).status_code, 200)
-        sql = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "queues_conversation"."id"')][
-            -1
-        ]
+            self.response = self.client.get(url)
+        self.assertEqual(self.response.status_code, 200)
+        queries = [q["sql"] for q in captured.captured_queries]
+        if containing is None:
+            sql = [q for q in queries if q.startswith('SELECT "queues_conversation"."id"')][-1]
+        else:
+            sql = next(q for q in queries if containing in q)
         with transaction.atomic(), connection.cursor() as cursor:
             for scan in forbid:
                 cursor.execute(f"SET LOCAL enable_{scan} = off")
@@ -79,14 +83,8 @@ class PlanTests(TestCase):
         self.assertIn("'%CRASHES%'", plan)
 
     def test_a_platform_id_is_looked_up_in_the_unique_index_one_probe_per_channel(self):
-        with CaptureQueriesContext(connection) as captured:
-            response = self.client.get("/admin/queues/conversation/?q=ext-1234")
-        self.assertEqual([c.external_id for c in response.context["cl"].result_list], ["ext-1234"])
-        lookup = next(q["sql"] for q in captured.captured_queries if "\"external_id\" = 'ext-1234'" in q["sql"])
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {lookup}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+        plan = self.plan_of("/admin/queues/conversation/?q=ext-1234", containing="\"external_id\" = 'ext-1234'")
+        self.assertEqual([c.external_id for c in self.response.context["cl"].result_list], ["ext-1234"])
         self.assertRegex(plan, r"Index (Only )?Scan using conversation_channel_external_id_unique")
         self.assertNotIn("Seq Scan on queues_conversation", plan)
 
