@@ -1,0 +1,90 @@
+"""What one call to the outside world came to: the small interface every client speaks.
+
+A client (a platform's reply API, a Matrix homeserver, Slack) sends one thing and either returns Sent or raises
+one of the three errors below, which tell the outbox what it may do next: try again (and not before when), never
+again by itself (the platform refused), or never again by itself because the request may have arrived and a
+second one could post twice. Each carries the platform's own words, so what an agent sees is the truth.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import requests
+
+# Seconds to connect, and to wait for an answer once the request is sent.
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The platform took it. external_id names what was posted (an X post id, a Facebook comment id, a Matrix
+    event id, a Slack ts); status is the HTTP status of the answer."""
+
+    external_id: str = ""
+    status: int | None = None
+    details: dict = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    """status: the HTTP status (None when no answer came); code: the platform's error code; reason: its words."""
+
+    def __init__(self, reason: str, *, status: int | None = None, code: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.code = str(code or "")
+
+
+class RetryLater(DeliveryError):
+    """Nothing was posted, or posting again is harmless: try again, not before not_before (None: the outbox's
+    own backoff decides)."""
+
+    def __init__(self, reason: str, *, not_before: datetime | None = None, **kwargs):
+        super().__init__(reason, **kwargs)
+        self.not_before = not_before
+
+
+class Failed(DeliveryError):
+    """Refused for a reason that will not change by itself (the text, a post that is gone, credentials,
+    permissions). Never retried automatically."""
+
+
+class Unknown(DeliveryError):
+    """The request may have arrived and a second one could post twice: never sent again automatically."""
+
+
+def call(method: str, url: str, *, idempotent: bool, session: requests.Session | None = None, **kwargs):
+    """One HTTP request with the portal's timeouts. Returns (response, seconds it took).
+
+    No answer at all becomes RetryLater when nothing can have arrived (the connection was refused or never made)
+    or when sending again is harmless (idempotent), else Unknown."""
+    kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
+    started = time.monotonic()
+    try:
+        response = (session or requests).request(method, url, **kwargs)
+    except requests.exceptions.ConnectTimeout as error:
+        raise RetryLater(f"could not connect: {error.__class__.__name__}") from error
+    except requests.exceptions.ConnectionError as error:
+        # A refused or unreachable connection sent nothing; one dropped mid-answer may have been read.
+        if _never_connected(error) or idempotent:
+            raise RetryLater(f"no answer: {_short(error)}") from error
+        raise Unknown(f"the connection broke before an answer came: {_short(error)}") from error
+    except requests.exceptions.Timeout as error:
+        if idempotent:
+            raise RetryLater(f"no answer within {READ_TIMEOUT} s") from error
+        raise Unknown(f"no answer within {READ_TIMEOUT} s; the request may have arrived") from error
+    return response, time.monotonic() - started
+
+
+def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
+    text = repr(error)
+    return any(
+        sign in text
+        for sign in ("ConnectionRefusedError", "NewConnectionError", "NameResolutionError", "Failed to resolve")
+    )
+
+
+def _short(error: Exception) -> str:
+    return str(error)[:300]
