@@ -36,7 +36,7 @@ TEXTS = [
 
 def generate(path: Path, rows: int, token: str) -> None:
     """Written row by row, so the bench's own memory stays out of the import's peak."""
-    from queues.importers.play import EXPORT_HEADER
+    from queues.platforms.google_play.importer import EXPORT_HEADER
 
     start = 1_790_000_000_000
     with open(path, "w", encoding="utf-16", newline="") as out:

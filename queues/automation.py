@@ -67,12 +67,14 @@ class AutocloseResult:
 def due_for_autoclose(queue: Queue, *, now: datetime) -> QuerySet[Conversation]:
     """Open conversations of this on-hold queue on hold for at least its auto_close_after, with no
     customer message since. _GUARD below is the same condition, written for the UPDATE."""
-    return Conversation.objects.filter(
-        Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
-        queue=queue,
-        status=Status.OPEN,
-        on_hold_since__isnull=False,
-        on_hold_since__lte=now - queue.auto_close_after,
+    return (
+        Conversation.objects.open()
+        .in_queue(queue)
+        .filter(
+            Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
+            on_hold_since__isnull=False,
+            on_hold_since__lte=now - queue.auto_close_after,
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""The small forms of the conversation page. Rules live in services; forms only shape input."""
+"""The small forms of the conversation page, which the admin's bulk actions use too. Rules live in services and
+queues/platforms/; forms only shape input and ask them."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -6,19 +7,19 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from queues import platforms, services
 from queues.models import CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
-from queues.reply_limits import MAX_LENGTH, reply_problems
 from queues.selectors import active_clippings, products
 
 
 class ActionForm(forms.Form):
-    """A form posted to one action of one conversation."""
+    """A form posted to one action of one conversation (or, in the admin, of the selected ones: conversation None)."""
 
     submit_label = _("Save")
     submit_class = "btn-primary"
 
-    def __init__(self, *args, conversation, user=None, **kwargs):
+    def __init__(self, *args, conversation=None, user=None, **kwargs):
         self.conversation = conversation
         self.user = user
         super().__init__(*args, **kwargs)
@@ -40,14 +41,14 @@ class ReplyForm(ActionForm):
         super().__init__(*args, **kwargs)
         platform = self.conversation.channel.platform
         self.fields["body"].widget.attrs.update(
-            {"data-reply-platform": platform, "data-reply-limit": MAX_LENGTH[platform], "class": "reply-body"}
+            {"data-reply-platform": platform, "data-reply-limit": platforms.MAX_LENGTH[platform], "class": "reply-body"}
         )
         self.fields["clipping"].widget.attrs["class"] = "clipping-picker"
 
     def clean(self):
         data = super().clean()
         body = data.get("body") or (data["clipping"].body if data.get("clipping") else "")
-        for problem in reply_problems(self.conversation.channel.platform, body):
+        for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
         data["body"] = body
         return data
@@ -94,9 +95,10 @@ class MoveForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = Queue.objects.active_of_kind(Queue.Kind.WORKING).exclude(
-            pk=self.conversation.queue_id
-        )
+        queues = Queue.objects.active_of_kind(Queue.Kind.WORKING)
+        if self.conversation is not None:
+            queues = queues.exclude(pk=self.conversation.queue_id)
+        self.fields["queue"].queryset = queues
 
 
 class HoldForm(ActionForm):
@@ -130,10 +132,13 @@ class EscalateForm(ActionForm):
     )
 
     def clean(self):
-        # services.escalate_conversation refuses it too; here it shows beside the form's other errors at once.
+        # The service's own rule, asked here so that its answer shows beside the form's other errors at once.
         data = super().clean()
-        if data.get("reason") == EscalationReason.OTHER and not data.get("other_reason", "").strip():
-            self.add_error("other_reason", _("Say what the other reason is."))
+        if data.get("reason"):
+            try:
+                services.check_reason(data["reason"], data.get("other_reason", ""))
+            except services.InvalidInput as error:
+                self.add_error(error.field, error.message)
         return data
 
 
@@ -145,10 +150,6 @@ class CloseForm(ActionForm):
         label=_("Reason"),
         error_messages={"required": _("Choose why this conversation is closed.")},
     )
-
-
-class ButtonForm(ActionForm):
-    """An action with no input: assign to me, unassign, reopen."""
 
 
 class SignInForm(AuthenticationForm):

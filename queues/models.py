@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from queues.permissions import can_work
+from queues.process import ALLOWED_ACTIONS, stage_of
+
 
 class SmallTableQuerySet(models.QuerySet):
     """For the configuration tables, a few dozen rows each: iterator() reads them with one query.
@@ -229,55 +232,6 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class Stage(models.TextChoices):
-    """Where a conversation stands in the process: its status and the kind of its queue."""
-
-    WORKING = "working", _("Working")
-    ON_HOLD = "on_hold", _("On hold")
-    ESCALATED = "escalated", _("Escalated")
-    CLOSED = "closed", _("Closed")
-
-
-# The stage of an open conversation, by the kind of its queue.
-QUEUE_KIND_STAGE = {
-    Queue.Kind.WORKING: Stage.WORKING,
-    Queue.Kind.ON_HOLD: Stage.ON_HOLD,
-    Queue.Kind.ESCALATION: Stage.ESCALATED,
-}
-
-
-class Action(models.TextChoices):
-    ASSIGN = "assign", _("assign")
-    UNASSIGN = "unassign", _("unassign")
-    MOVE = "move", _("move to a working queue")
-    NOTE = "note", _("add a note")
-    REPLY = "reply", _("reply")
-    SET_PRODUCT = "set_product", _("set the product")
-    SET_TAGS = "set_tags", _("set the tags")
-    PUT_ON_HOLD = "put_on_hold", _("put on hold")
-    ESCALATE = "escalate", _("escalate")
-    CLOSE = "close", _("close")
-    REOPEN = "reopen", _("reopen")
-
-
-_OPEN_STAGES = frozenset({Stage.WORKING, Stage.ON_HOLD, Stage.ESCALATED})
-
-# The process as data: which actions each stage allows. Services check it before they write.
-ALLOWED_ACTIONS: dict[str, frozenset[str]] = {
-    Action.ASSIGN: _OPEN_STAGES,
-    Action.UNASSIGN: _OPEN_STAGES,
-    Action.MOVE: _OPEN_STAGES,
-    Action.NOTE: frozenset(Stage.values),
-    Action.REPLY: _OPEN_STAGES,
-    Action.SET_PRODUCT: frozenset(Stage.values),
-    Action.SET_TAGS: frozenset(Stage.values),
-    Action.PUT_ON_HOLD: frozenset({Stage.WORKING, Stage.ESCALATED}),
-    Action.ESCALATE: frozenset({Stage.WORKING, Stage.ON_HOLD}),
-    Action.CLOSE: _OPEN_STAGES,
-    Action.REOPEN: frozenset({Stage.CLOSED}),
-}
-
-
 class EscalationReason(models.TextChoices):
     NEEDS_PRODUCT_TEAM = (
         "needs_product_team",
@@ -320,8 +274,6 @@ class ConversationQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The one authorisation filter: what this user may see and act on."""
-        from queues.permissions import can_work
-
         return self if can_work(user) else self.none()
 
 
@@ -444,9 +396,8 @@ class Conversation(models.Model):
 
     @property
     def stage(self) -> str:
-        if self.is_closed:
-            return Stage.CLOSED
-        return QUEUE_KIND_STAGE.get(self.queue.kind, Stage.WORKING)
+        """Where it stands in the process (queues/process.py)."""
+        return stage_of(status=self.status, queue_kind=None if self.is_closed else self.queue.kind)
 
     def allows(self, action: str) -> bool:
         return self.stage in ALLOWED_ACTIONS[action]

@@ -7,5 +7,16 @@ urlpatterns = [
     path("queues/<int:queue_id>/next/", views.next_conversation, name="next-conversation"),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
-    path("conversations/<int:pk>/<slug:action>/", views.conversation_action, name="conversation-action"),
+    # Each action of the conversation page: a POST, then back to the conversation.
+    path("conversations/<int:pk>/reply/", views.reply, name="conversation-reply"),
+    path("conversations/<int:pk>/note/", views.add_note, name="conversation-note"),
+    path("conversations/<int:pk>/assign/", views.assign_to_me, name="conversation-assign"),
+    path("conversations/<int:pk>/unassign/", views.unassign, name="conversation-unassign"),
+    path("conversations/<int:pk>/product/", views.set_product, name="conversation-product"),
+    path("conversations/<int:pk>/tags/", views.set_tags, name="conversation-tags"),
+    path("conversations/<int:pk>/move/", views.move, name="conversation-move"),
+    path("conversations/<int:pk>/hold/", views.put_on_hold, name="conversation-hold"),
+    path("conversations/<int:pk>/escalate/", views.escalate, name="conversation-escalate"),
+    path("conversations/<int:pk>/close/", views.close, name="conversation-close"),
+    path("conversations/<int:pk>/reopen/", views.reopen, name="conversation-reopen"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from queues import selectors, services
 from queues.filters import ConversationFilter
 from queues.forms import (
-    ButtonForm,
+    ActionForm,
     CloseForm,
     EscalateForm,
     HoldForm,
@@ -24,8 +24,9 @@ from queues.forms import (
     ReplyForm,
     TagsForm,
 )
-from queues.models import Action, Conversation, Queue
-from queues.permissions import can_moderate, can_work
+from queues.models import Conversation, Queue
+from queues.permissions import can_work
+from queues.process import Action, allowed_actions
 
 
 def agent_required(view):
@@ -62,6 +63,8 @@ def dashboard(request):
 def next_conversation(request, queue_id):
     try:
         convo = services.take_next_conversation(queue_id=queue_id, actor=request.user)
+    except services.NotPermitted:
+        raise PermissionDenied from None
     except services.ServiceError as error:
         messages.error(request, error.message)
         return redirect("dashboard")
@@ -97,82 +100,6 @@ def conversation_list(request):
     )
 
 
-# action name → (form, what the service gets from the cleaned form, success message)
-ACTIONS = {
-    "reply": (
-        ReplyForm,
-        lambda c, u, d: services.reply(
-            conversation_id=c.pk, actor=u, body=d["body"], clipping_id=d["clipping"].pk if d["clipping"] else None
-        ),
-        _("Reply queued for sending."),
-    ),
-    "note": (
-        NoteForm,
-        lambda c, u, d: services.add_note(conversation_id=c.pk, actor=u, body=d["body"]),
-        _("Note added."),
-    ),
-    "assign": (
-        ButtonForm,
-        lambda c, u, d: services.assign_conversation(conversation_id=c.pk, actor=u, assignee_id=u.pk),
-        _("Assigned to you."),
-    ),
-    "unassign": (
-        ButtonForm,
-        lambda c, u, d: services.unassign_conversation(conversation_id=c.pk, actor=u),
-        _("Unassigned."),
-    ),
-    "product": (
-        ProductForm,
-        lambda c, u, d: services.set_product(
-            conversation_id=c.pk, actor=u, product_id=d["product"].pk if d["product"] else None
-        ),
-        _("Product saved."),
-    ),
-    "tags": (
-        TagsForm,
-        lambda c, u, d: services.set_tags(
-            conversation_id=c.pk, actor=u, tag_ids=[t.pk for t in d["tags"]], new_tag_names=d.get("new_tags", [])
-        ),
-        _("Tags saved."),
-    ),
-    "move": (
-        MoveForm,
-        lambda c, u, d: services.move_to_queue(conversation_id=c.pk, actor=u, queue_id=d["queue"].pk),
-        _("Moved."),
-    ),
-    "hold": (
-        HoldForm,
-        lambda c, u, d: services.put_on_hold(conversation_id=c.pk, actor=u, queue_id=d["queue"].pk),
-        _("Put on hold. It closes by itself if the customer stays silent."),
-    ),
-    "escalate": (
-        EscalateForm,
-        lambda c, u, d: services.escalate_conversation(
-            conversation_id=c.pk, actor=u, reason=d["reason"], note=d["note"], other_reason=d["other_reason"]
-        ),
-        _("Escalated: the statement was queued and the conversation moved to its escalation queue."),
-    ),
-    "close": (
-        CloseForm,
-        lambda c, u, d: services.close_conversation(conversation_id=c.pk, actor=u, reason=d["reason"]),
-        _("Closed."),
-    ),
-    "reopen": (ButtonForm, lambda c, u, d: services.reopen_conversation(conversation_id=c.pk, actor=u), _("Reopened.")),
-}
-
-# Which forms the page shows, by the process action that allows them.
-FORM_ACTIONS = {
-    "reply": Action.REPLY,
-    "note": Action.NOTE,
-    "product": Action.SET_PRODUCT,
-    "tags": Action.SET_TAGS,
-    "move": Action.MOVE,
-    "hold": Action.PUT_ON_HOLD,
-    "escalate": Action.ESCALATE,
-    "close": Action.CLOSE,
-}
-
-
 def _conversation(request, pk):
     try:
         return selectors.conversation_for_detail(Conversation.objects.visible_to(request.user), pk)
@@ -180,16 +107,29 @@ def _conversation(request, pk):
         raise Http404(_("No conversation #%(pk)s.") % {"pk": pk}) from None
 
 
-def _render_detail(request, convo, bound=None, status=200):
+# The forms of the conversation page, each shown when queues/process.py allows its action to the user now.
+PAGE_FORMS = {
+    Action.REPLY: ReplyForm,
+    Action.NOTE: NoteForm,
+    Action.SET_PRODUCT: ProductForm,
+    Action.SET_TAGS: TagsForm,
+    Action.MOVE: MoveForm,
+    Action.PUT_ON_HOLD: HoldForm,
+    Action.ESCALATE: EscalateForm,
+    Action.CLOSE: CloseForm,
+}
+
+
+def _render_detail(request, convo, bound: ActionForm | None = None, action: str = "", status=200):
+    allowed = allowed_actions(request.user, convo)
     forms = {}
-    moderator = can_moderate(request.user)
-    for name, action in FORM_ACTIONS.items():
-        if not convo.allows(action) or (action in services.MODERATOR_ACTIONS and not moderator):
+    for name, form_class in PAGE_FORMS.items():
+        if name not in allowed:
             continue
-        if bound and bound[0] == name:
-            forms[name] = bound[1]
+        if name == action and bound is not None:
+            forms[name] = bound
         else:
-            forms[name] = ACTIONS[name][0](conversation=convo, user=request.user, initial=_initial(name, convo))
+            forms[name] = form_class(conversation=convo, user=request.user, initial=_initial(name, convo))
     clippings = list(selectors.active_clippings())
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
@@ -198,18 +138,18 @@ def _render_detail(request, convo, bound=None, status=200):
         "timeline": entries,
         "earlier_entries": earlier,
         "forms": forms,
+        "allowed": allowed,
         "statement": next((c for c in clippings if c.is_escalation_statement), None),
         "clipping_bodies": {c.pk: c.body for c in clippings},
-        "open_error": bound[0] if bound else "",
-        "can_moderate": moderator,
+        "open_error": action if bound is not None else "",
     }
     return render(request, "queues/conversation_detail.html", context, status=status)
 
 
 def _initial(name, convo):
-    if name == "product":
+    if name == Action.SET_PRODUCT:
         return {"product": convo.product}
-    if name == "tags":
+    if name == Action.SET_TAGS:
         return {"tags": list(convo.tags.all())}
     return None
 
@@ -220,29 +160,123 @@ def conversation_detail(request, pk):
     return _render_detail(request, _conversation(request, pk))
 
 
-@agent_required
-@require_POST
-def conversation_action(request, pk, action):
-    if action not in ACTIONS:
-        raise Http404(_("No such action."))
-    convo = _conversation(request, pk)
-    form_class, call, success = ACTIONS[action]
-    form = form_class(request.POST, conversation=convo, user=request.user)
-    if form.is_valid():
-        try:
-            call(convo, request.user, form.cleaned_data)
-        except services.NotPermitted:
-            raise PermissionDenied from None
-        except services.ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-            convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now
-        else:
-            messages.success(request, success)
-            return redirect("conversation-detail", pk=convo.pk)
-    if isinstance(form, ButtonForm) or action not in FORM_ACTIONS or not convo.allows(FORM_ACTIONS[action]):
-        # No form on the page to show the error on (a stale page): say it at the top.
-        for error in form.errors.get("__all__", []) or [e for errors in form.errors.values() for e in errors]:
-            messages.error(request, error)
-        return redirect("conversation-detail", pk=convo.pk)
-    messages.error(request, _("Nothing was changed: see the error below."))
-    return _render_detail(request, convo, bound=(action, form), status=400)
+def conversation_action(action: str, form_class=ActionForm):
+    """A conversation's action as a view: POST validates form_class, calls the decorated function with the
+    cleaned data (it calls one service and returns the success message), and redirects to the conversation.
+
+    A refusal shows on the form it came from; a form the page no longer shows (someone changed the conversation
+    meanwhile) has its errors said at the top of the page as it is now."""
+
+    def decorator(act):
+        @agent_required
+        @require_POST
+        @wraps(act)
+        def view(request, pk):
+            convo = _conversation(request, pk)
+            form = form_class(request.POST, conversation=convo, user=request.user)
+            if form.is_valid():
+                try:
+                    success = act(request, convo, form.cleaned_data)
+                except services.NotPermitted:
+                    raise PermissionDenied from None
+                except services.NothingToChange as unchanged:
+                    messages.info(request, unchanged.message)
+                    return redirect("conversation-detail", pk=convo.pk)
+                except services.ServiceError as error:
+                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                    convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now
+                else:
+                    messages.success(request, success)
+                    return redirect("conversation-detail", pk=convo.pk)
+            if action not in PAGE_FORMS or action not in allowed_actions(request.user, convo):
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return redirect("conversation-detail", pk=convo.pk)
+            messages.error(request, _("Nothing was changed: see the error below."))
+            return _render_detail(request, convo, bound=form, action=action, status=400)
+
+        return view
+
+    return decorator
+
+
+@conversation_action(Action.REPLY, ReplyForm)
+def reply(request, convo, data):
+    clipping = data["clipping"]
+    services.reply(
+        conversation_id=convo.pk, actor=request.user, body=data["body"], clipping_id=clipping.pk if clipping else None
+    )
+    return _("Reply queued for sending.")
+
+
+@conversation_action(Action.NOTE, NoteForm)
+def add_note(request, convo, data):
+    services.add_note(conversation_id=convo.pk, actor=request.user, body=data["body"])
+    return _("Note added.")
+
+
+@conversation_action(Action.ASSIGN)
+def assign_to_me(request, convo, data):
+    services.assign_conversation(conversation_id=convo.pk, actor=request.user, assignee_id=request.user.pk)
+    return _("Assigned to you.")
+
+
+@conversation_action(Action.UNASSIGN)
+def unassign(request, convo, data):
+    services.unassign_conversation(conversation_id=convo.pk, actor=request.user)
+    return _("Unassigned.")
+
+
+@conversation_action(Action.SET_PRODUCT, ProductForm)
+def set_product(request, convo, data):
+    product = data["product"]
+    services.set_product(conversation_id=convo.pk, actor=request.user, product_id=product.pk if product else None)
+    return _("Product saved.")
+
+
+@conversation_action(Action.SET_TAGS, TagsForm)
+def set_tags(request, convo, data):
+    services.set_tags(
+        conversation_id=convo.pk,
+        actor=request.user,
+        tag_ids=[tag.pk for tag in data["tags"]],
+        new_tag_names=data.get("new_tags", []),
+    )
+    return _("Tags saved.")
+
+
+@conversation_action(Action.MOVE, MoveForm)
+def move(request, convo, data):
+    services.move_to_queue(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
+    return _("Moved.")
+
+
+@conversation_action(Action.PUT_ON_HOLD, HoldForm)
+def put_on_hold(request, convo, data):
+    services.put_on_hold(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
+    return _("Put on hold. It closes by itself if the customer stays silent.")
+
+
+@conversation_action(Action.ESCALATE, EscalateForm)
+def escalate(request, convo, data):
+    services.escalate_conversation(
+        conversation_id=convo.pk,
+        actor=request.user,
+        reason=data["reason"],
+        note=data["note"],
+        other_reason=data["other_reason"],
+    )
+    return _("Escalated: the statement was queued and the conversation moved to its escalation queue.")
+
+
+@conversation_action(Action.CLOSE, CloseForm)
+def close(request, convo, data):
+    services.close_conversation(conversation_id=convo.pk, actor=request.user, reason=data["reason"])
+    return _("Closed.")
+
+
+@conversation_action(Action.REOPEN)
+def reopen(request, convo, data):
+    services.reopen_conversation(conversation_id=convo.pk, actor=request.user)
+    return _("Reopened.")

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from queues import services
-from queues.admin import ConversationAdmin
+from queues.admin.conversations import ConversationAdmin
 from queues.models import (
     Channel,
     Clipping,

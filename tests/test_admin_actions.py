@@ -6,7 +6,8 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 
-from queues import admin_actions, services
+from queues import services
+from queues.admin import actions as admin_actions
 from queues.models import (
     Clipping,
     CloseReason,
@@ -16,9 +17,9 @@ from queues.models import (
     Message,
     Note,
     Queue,
-    Stage,
     Status,
 )
+from queues.process import Stage
 from tests import factories as f
 
 CHANGELIST = reverse("admin:queues_conversation_changelist")
@@ -174,10 +175,7 @@ class EscalateTests(ActionTestCase):
         )
         self.assertEqual(
             self.result(response),
-            [
-                "Escalated 1; skipped 1: Google Play replies must be under 350 characters; this one has 400 "
-                f"(1: #{on_play.pk})."
-            ],
+            [f"Escalated 1; skipped 1: too long for Google Play (1: #{on_play.pk})."],
         )
         on_facebook.refresh_from_db()
         self.assertEqual(on_facebook.queue, self.facebook.escalation_queue)
@@ -269,7 +267,7 @@ class CloseAndReopenTests(ActionTestCase):
             },
             follow=True,
         )
-        self.assertEqual(self.result(response), [f"Reopened 2; skipped 1: not closed (1: #{still_open.pk})."])
+        self.assertEqual(self.result(response), [f"Reopened 2; skipped 1: in a working queue (1: #{still_open.pk})."])
         for convo in (closed_post, closed_review):
             convo.refresh_from_db()
             self.assertEqual((convo.status, convo.queue), (Status.OPEN, convo.channel.working_queue))

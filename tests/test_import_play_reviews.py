@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.test import TransactionTestCase
 
 from queues import services
-from queues.importers.play import EXPORT_HEADER as HEADER
-from queues.models import CloseReason, Conversation, Event, Message, Product, Queue, Stage, Status
+from queues.models import CloseReason, Conversation, Event, Message, Product, Queue, Status
+from queues.platforms.google_play.importer import EXPORT_HEADER as HEADER
+from queues.process import Stage
 from tests import factories as f
 from tests.importing import FIXTURES, ImportTestCase, Terminal, insert_queries
 from tests.threads import run_at_once

@@ -2,7 +2,8 @@ import json
 from datetime import UTC, datetime
 
 from queues import services
-from queues.models import Channel, CloseReason, Conversation, Event, Message, Queue, Stage, Status
+from queues.models import Channel, CloseReason, Conversation, Event, Message, Queue, Status
+from queues.process import Stage
 from tests import factories as f
 from tests.importing import FIXTURES, ImportTestCase, insert_queries
 

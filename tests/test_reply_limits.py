@@ -1,7 +1,8 @@
 import pytest
 
 from queues.models import Channel
-from queues.reply_limits import limits_summary, reply_length, reply_problems, x_weighted_length
+from queues.platforms import limits_summary, reply_length, reply_problems
+from queues.platforms.x.replies import length as x_weighted_length
 
 X, PLAY, FACEBOOK = Channel.Platform.X, Channel.Platform.GOOGLE_PLAY, Channel.Platform.FACEBOOK
 

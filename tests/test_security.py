@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from queues import services
 from queues.models import CloseReason, Conversation, Event, Message, Note, Queue, Tag
-from queues.views import ACTIONS
+from queues.urls import urlpatterns
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,9 @@ class CsrfTests(TestCase):
         client = Client(enforce_csrf_checks=True)
         client.force_login(self.agent)
         queue = self.convo.queue
-        posts = [reverse("conversation-action", args=[self.convo.pk, name]) for name in ACTIONS]
+        actions = [p.name for p in urlpatterns if p.name.startswith("conversation-") and str(p.pattern).count("/") == 3]
+        self.assertEqual(len(actions), 11)
+        posts = [reverse(name, args=[self.convo.pk]) for name in actions]
         posts += [reverse("next-conversation", args=[queue.pk]), reverse("logout"), reverse("password_change")]
         before = (Event.objects.count(), Message.objects.count(), Note.objects.count())
         for path in posts:
@@ -135,9 +137,7 @@ class CsrfTests(TestCase):
         client.force_login(self.agent)
         page = client.get(reverse("conversation-detail", args=[self.convo.pk]))
         token = page.context["csrf_token"]
-        client.post(
-            reverse("conversation-action", args=[self.convo.pk, "note"]), {"body": "ok", "csrfmiddlewaretoken": token}
-        )
+        client.post(reverse("conversation-note", args=[self.convo.pk]), {"body": "ok", "csrfmiddlewaretoken": token})
         self.assertEqual(Note.objects.get().body, "ok")
 
 
@@ -269,7 +269,7 @@ class NothingLostTests(TestCase):
         ]
         previous = self.counts()
         for name, data in steps:
-            self.client.post(reverse("conversation-action", args=[convo.pk, name]), data)
+            self.client.post(reverse(f"conversation-{name}", args=[convo.pk]), data)
             now = self.counts()
             self.assertTrue(all(a >= b for a, b in zip(now, previous, strict=True)), (name, previous, now))
             previous = now

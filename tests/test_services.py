@@ -13,9 +13,9 @@ from queues.models import (
     Message,
     Note,
     Queue,
-    Stage,
     Status,
 )
+from queues.process import Stage
 from tests import factories as f
 
 
@@ -328,7 +328,10 @@ class AssignMoveNoteTests(ServiceTestCase):
         tags = [f.TagFactory(), f.TagFactory()]
         services.set_product(conversation_id=convo.pk, actor=self.agent, product_id=product.pk)
         services.set_tags(conversation_id=convo.pk, actor=self.agent, tag_ids=[t.pk for t in tags])
-        services.set_tags(conversation_id=convo.pk, actor=self.agent, tag_ids=[t.pk for t in tags])  # no change
+        with self.assertRaises(services.NothingToChange):
+            services.set_tags(conversation_id=convo.pk, actor=self.agent, tag_ids=[t.pk for t in tags])
+        with self.assertRaises(services.NothingToChange):
+            services.set_product(conversation_id=convo.pk, actor=self.agent, product_id=product.pk)
         convo.refresh_from_db()
         self.assertEqual(convo.product, product)
         self.assertEqual(set(convo.tags.all()), set(tags))

@@ -18,7 +18,7 @@ def detail(convo):
 
 
 def action(convo, name):
-    return reverse("conversation-action", args=[convo.pk, name])
+    return reverse(f"conversation-{name}", args=[convo.pk])
 
 
 class PortalTestCase(TestCase):
@@ -92,7 +92,7 @@ class AccessTests(PortalTestCase):
     def test_unknown_conversations_and_actions_are_404(self):
         convo = f.ConversationFactory()
         self.assertEqual(self.client.get("/conversations/999999/").status_code, 404)
-        self.assertEqual(self.client.post(action(convo, "delete")).status_code, 404)
+        self.assertEqual(self.client.post(f"/conversations/{convo.pk}/delete/").status_code, 404)
         self.assertEqual(self.client.post("/conversations/999999/note/", {"body": "x"}).status_code, 404)
 
 
@@ -310,18 +310,20 @@ class DetailTests(PortalTestCase):
         convo = f.ConversationFactory()
         response = self.client.get(detail(convo))
         self.assertEqual(
-            set(response.context["forms"]), {"reply", "note", "product", "tags", "hold", "escalate", "close"}
+            set(response.context["forms"]),
+            {"reply", "note", "set_product", "set_tags", "put_on_hold", "escalate", "close"},
         )
-        self.assertNotIn("new_tags", response.context["forms"]["tags"].fields)
+        self.assertNotIn("new_tags", response.context["forms"]["set_tags"].fields)
         self.client.force_login(self.moderator)
         response = self.client.get(detail(convo))
         self.assertEqual(
-            set(response.context["forms"]), {"reply", "note", "product", "tags", "move", "hold", "escalate", "close"}
+            set(response.context["forms"]),
+            {"reply", "note", "set_product", "set_tags", "move", "put_on_hold", "escalate", "close"},
         )
-        self.assertIn("new_tags", response.context["forms"]["tags"].fields)
+        self.assertIn("new_tags", response.context["forms"]["set_tags"].fields)
         services.close_conversation(conversation_id=convo.pk, actor=self.agent, reason=CloseReason.RESOLVED)
         response = self.client.get(detail(convo))
-        self.assertEqual(set(response.context["forms"]), {"note", "product", "tags"})
+        self.assertEqual(set(response.context["forms"]), {"note", "set_product", "set_tags"})
         self.assertContains(response, "Reopen")
         self.client.force_login(self.agent)
         self.assertNotContains(self.client.get(detail(convo)), "Reopen")

@@ -1,9 +1,9 @@
-"""cron's door for Google Play Console review exports; the work is in queues/importers/play.py."""
+"""cron's door for Google Play Console review exports; the work is in queues/platforms/google_play/importer.py."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from queues.importers.base import import_files
-from queues.importers.play import PlayReviewsImporter, play_channel
+from queues.platforms.google_play.importer import PlayReviewsImporter, play_channel
+from queues.platforms.importing import import_files
 
 
 class Command(BaseCommand):

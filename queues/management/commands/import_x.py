@@ -1,9 +1,9 @@
-"""cron's door for X API v2 payloads; the work is in queues/importers/x.py."""
+"""cron's door for X API v2 payloads; the work is in queues/platforms/x/importer.py."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from queues.importers.base import import_files
-from queues.importers.x import XImporter
+from queues.platforms.importing import import_files
+from queues.platforms.x.importer import XImporter
 
 
 class Command(BaseCommand):

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from queues import services
-from queues.importers.base import UNDECODABLE, Importer, Summary, max_length, open_text
 from queues.models import Channel, Conversation, Message
+from queues.platforms.importing import UNDECODABLE, Importer, Summary, max_length, open_text
 
 
 @dataclass(frozen=True, slots=True)

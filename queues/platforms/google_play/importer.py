@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from queues import services
-from queues.importers.base import UNDECODABLE, Importer, Summary, max_length, open_text
 from queues.models import Channel, Conversation, Message
+from queues.platforms.importing import UNDECODABLE, Importer, Summary, max_length, open_text
 
 PACKAGE = "Package Name"
 VERSION_CODE = "App Version Code"
@@ -277,15 +275,12 @@ class PlayReviewsImporter(Importer):
             last_customer_message_at=review.updated_at,
         )
 
-    @transaction.atomic
     def _follow_up(self, convo: Conversation, review: Review) -> None:
+        # The stars become the review's as it stands now, like the Play Console shows them.
         services.record_customer_message(
             conversation_id=convo.pk,
             body=review.follow_up_text,
             external_id=f"{review.review_id}@{review.updated_millis}",
             sent_at=review.updated_at,
+            rating=review.rating,
         )
-        # The stars are the review's as it stands now, like the Play Console shows them.
-        if review.rating != convo.rating:
-            convo.rating = review.rating
-            Conversation.objects.filter(pk=convo.pk).update(rating=review.rating, updated_at=timezone.now())

@@ -1,0 +1,14 @@
+"""The Django admin: admins configure queues, channels, products, tags and clippings (config.py), look into any
+conversation and act on many at once (conversations.py, actions.py), and read the history (history.py).
+
+Conversations, messages, notes and events are never deleted, and events are never edited.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from queues.admin import config, conversations, history  # noqa: F401  (they register the model admins)
+
+admin.site.site_header = _("Escalation Portal admin")
+admin.site.site_title = _("Escalation Portal admin")
+admin.site.index_title = _("Configuration and conversations")

@@ -1,0 +1,47 @@
+"""Everything the portal knows about each platform, one package per platform: its reply rules (replies.py), its
+file importer (importer.py) and its API client (client.py). This registry, keyed by Channel.Platform, is how the
+rest of the portal asks; nothing platform-specific lives outside this package.
+
+queues/platforms/importing.py is what the file importers share; transport.py is what every API client speaks.
+"""
+
+from django.utils.translation import gettext
+
+from queues.models import Channel
+from queues.platforms.facebook import replies as facebook_replies
+from queues.platforms.google_play import replies as google_play_replies
+from queues.platforms.x import replies as x_replies
+
+Platform = Channel.Platform
+
+REPLY_RULES = {
+    Platform.X: x_replies,
+    Platform.GOOGLE_PLAY: google_play_replies,
+    Platform.FACEBOOK: facebook_replies,
+}
+
+MAX_LENGTH = {platform: rules.MAX_LENGTH for platform, rules in REPLY_RULES.items()}
+
+
+def label(platform: str) -> str:
+    return Platform(platform).label
+
+
+def reply_length(platform: str, text: str) -> int:
+    """The length the platform counts: X's weighted characters, others' characters after NFC."""
+    return REPLY_RULES[platform].length(text)
+
+
+def reply_problems(platform: str, text: str) -> list[str]:
+    """Why this text cannot be sent on this platform; empty when it can."""
+    found = [] if text.strip() else [gettext("The reply is empty.")]
+    return found + REPLY_RULES[platform].problems(text)
+
+
+def limits_summary(text: str) -> str:
+    """The text's length against each platform's limit, for admins: "X 212/280 ✓, Facebook 212/8000 ✓, …"."""
+    return ", ".join(
+        f"{platform.label} {reply_length(platform, text)}/{MAX_LENGTH[platform]} "
+        + ("✗" if reply_problems(platform, text) else "✓")
+        for platform in Platform
+    )
