@@ -18,6 +18,8 @@ class ActionForm(forms.Form):
 
     submit_label = _("Save")
     submit_class = "btn-primary"
+    # What the page says once save() went through.
+    success_message = _("Saved.")
 
     def __init__(self, *args, conversation=None, user=None, **kwargs):
         self.conversation = conversation
@@ -27,9 +29,35 @@ class ActionForm(forms.Form):
         self.helper.form_tag = False
         self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class))
 
+    def save(self, *, conversation_id: int, actor):
+        """Take the action with the cleaned data: one service call (queues/services/), which may refuse it."""
+        raise NotImplementedError
+
+
+class AssignToMeForm(ActionForm):
+    success_message = _("Assigned to you.")
+
+    def save(self, *, conversation_id, actor):
+        return services.assign_conversation(conversation_id=conversation_id, actor=actor, assignee_id=actor.pk)
+
+
+class UnassignForm(ActionForm):
+    success_message = _("Unassigned.")
+
+    def save(self, *, conversation_id, actor):
+        return services.unassign_conversation(conversation_id=conversation_id, actor=actor)
+
+
+class ReopenForm(ActionForm):
+    success_message = _("Reopened.")
+
+    def save(self, *, conversation_id, actor):
+        return services.reopen_conversation(conversation_id=conversation_id, actor=actor)
+
 
 class ReplyForm(ActionForm):
     submit_label = _("Send reply")
+    success_message = _("Reply queued for sending.")
     clipping = forms.ModelChoiceField(
         queryset=active_clippings(), required=False, empty_label=_("Insert a clipping…"), label=_("Clipping")
     )
@@ -53,24 +81,45 @@ class ReplyForm(ActionForm):
         data["body"] = body
         return data
 
+    def save(self, *, conversation_id, actor):
+        clipping = self.cleaned_data["clipping"]
+        return services.reply(
+            conversation_id=conversation_id,
+            actor=actor,
+            body=self.cleaned_data["body"],
+            clipping_id=clipping.pk if clipping else None,
+        )
+
 
 class NoteForm(ActionForm):
     submit_label = _("Add note")
+    success_message = _("Note added.")
     body = forms.CharField(
         label=_("Internal note"),
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes.")}),
         error_messages={"required": _("A note cannot be empty.")},
     )
 
+    def save(self, *, conversation_id, actor):
+        return services.add_note(conversation_id=conversation_id, actor=actor, body=self.cleaned_data["body"])
+
 
 class ProductForm(ActionForm):
     submit_label = _("Set product")
+    success_message = _("Product saved.")
     submit_class = "btn-outline-secondary"
     product = forms.ModelChoiceField(queryset=products(), required=False, empty_label=_("No product"))
+
+    def save(self, *, conversation_id, actor):
+        product = self.cleaned_data["product"]
+        return services.set_product(
+            conversation_id=conversation_id, actor=actor, product_id=product.pk if product else None
+        )
 
 
 class TagsForm(ActionForm):
     submit_label = _("Set tags")
+    success_message = _("Tags saved.")
     submit_class = "btn-outline-secondary"
     tags = forms.ModelMultipleChoiceField(
         queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
@@ -87,34 +136,63 @@ class TagsForm(ActionForm):
     def clean_new_tags(self):
         return [name.strip() for name in self.cleaned_data["new_tags"].split(",") if name.strip()]
 
+    def save(self, *, conversation_id, actor):
+        return services.set_tags(
+            conversation_id=conversation_id,
+            actor=actor,
+            tag_ids=[tag.pk for tag in self.cleaned_data["tags"]],
+            new_tag_names=self.cleaned_data.get("new_tags", []),
+        )
 
-class MoveForm(ActionForm):
+
+class QueueForm(ActionForm):
+    """Choose an active queue of one kind."""
+
+    queue_kind = ""
+    queue = forms.ModelChoiceField(queryset=Queue.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].queryset = Queue.objects.active_of_kind(self.queue_kind)
+
+
+class MoveForm(QueueForm):
     submit_label = _("Move")
+    success_message = _("Moved.")
     submit_class = "btn-outline-secondary"
-    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), label=_("Working queue"))
+    queue_kind = Queue.Kind.WORKING
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        queues = Queue.objects.active_of_kind(Queue.Kind.WORKING)
+        self.fields["queue"].label = _("Working queue")
         if self.conversation is not None:
-            queues = queues.exclude(pk=self.conversation.queue_id)
-        self.fields["queue"].queryset = queues
+            self.fields["queue"].queryset = self.fields["queue"].queryset.exclude(pk=self.conversation.queue_id)
+
+    def save(self, *, conversation_id, actor):
+        queue_id = self.cleaned_data["queue"].pk
+        return services.move_to_queue(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
 
 
-class HoldForm(ActionForm):
+class HoldForm(QueueForm):
     submit_label = _("Put on hold")
+    success_message = _("Put on hold. It closes by itself if the customer stays silent.")
     submit_class = "btn-warning"
-    queue = forms.ModelChoiceField(queryset=Queue.objects.none(), label=_("On hold queue"))
+    queue_kind = Queue.Kind.ON_HOLD
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = Queue.objects.active_of_kind(Queue.Kind.ON_HOLD)
-        self.fields["queue"].empty_label = None
-        self.fields["queue"].help_text = _("Closed automatically if the customer stays silent.")
+        field = self.fields["queue"]
+        field.label, field.empty_label = _("On hold queue"), None
+        field.help_text = _("Closed automatically if the customer stays silent.")
+
+    def save(self, *, conversation_id, actor):
+        queue_id = self.cleaned_data["queue"].pk
+        return services.put_on_hold(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
 
 
 class EscalateForm(ActionForm):
     submit_label = _("Escalate")
+    success_message = _("Escalated: the statement was queued and the conversation moved to its escalation queue.")
     submit_class = "btn-danger"
     reason = forms.ChoiceField(
         choices=[("", _("Choose why…")), *EscalationReason.choices],
@@ -141,15 +219,30 @@ class EscalateForm(ActionForm):
                 self.add_error(error.field, error.message)
         return data
 
+    def save(self, *, conversation_id, actor):
+        return services.escalate_conversation(
+            conversation_id=conversation_id,
+            actor=actor,
+            reason=self.cleaned_data["reason"],
+            note=self.cleaned_data["note"],
+            other_reason=self.cleaned_data["other_reason"],
+        )
+
 
 class CloseForm(ActionForm):
     submit_label = _("Close")
+    success_message = _("Closed.")
     submit_class = "btn-success"
     reason = forms.ChoiceField(
         choices=[("", _("Choose why…")), *CloseReason.choices],
         label=_("Reason"),
         error_messages={"required": _("Choose why this conversation is closed.")},
     )
+
+    def save(self, *, conversation_id, actor):
+        return services.close_conversation(
+            conversation_id=conversation_id, actor=actor, reason=self.cleaned_data["reason"]
+        )
 
 
 class SignInForm(AuthenticationForm):

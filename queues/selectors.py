@@ -74,8 +74,8 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
     )
 
 
-# The detail page draws the latest this many entries of a timeline; the whole timeline is one link away. An entry
-# costs about 0.2 ms to draw: a thread with hundreds of replies would otherwise make a slow page (issue 8).
+# The detail page draws the latest this many entries of a timeline; the whole timeline is one link away. Each entry
+# costs time to draw: a thread with hundreds of replies would otherwise make a slow page.
 TIMELINE_LATEST = 50
 
 

@@ -14,15 +14,17 @@ from django.views.decorators.http import require_GET, require_POST
 from queues import selectors, services
 from queues.filters import ConversationFilter
 from queues.forms import (
-    ActionForm,
+    AssignToMeForm,
     CloseForm,
     EscalateForm,
     HoldForm,
     MoveForm,
     NoteForm,
     ProductForm,
+    ReopenForm,
     ReplyForm,
     TagsForm,
+    UnassignForm,
 )
 from queues.models import Conversation, Queue
 from queues.permissions import can_work
@@ -120,7 +122,7 @@ PAGE_FORMS = {
 }
 
 
-def _render_detail(request, convo, bound: ActionForm | None = None, action: str = "", status=200):
+def _render_detail(request, convo, bound=None, action: str = "", status=200):
     allowed = allowed_actions(request.user, convo)
     forms = {}
     for name, form_class in PAGE_FORMS.items():
@@ -160,123 +162,52 @@ def conversation_detail(request, pk):
     return _render_detail(request, _conversation(request, pk))
 
 
-def conversation_action(action: str, form_class=ActionForm):
-    """A conversation's action as a view: POST validates form_class, calls the decorated function with the
-    cleaned data (it calls one service and returns the success message), and redirects to the conversation.
+def conversation_action(action: str, form_class):
+    """The view of one action of the conversation page: POST validates form_class, whose save() calls one service,
+    and redirects back to the conversation with the form's success message.
 
     A refusal shows on the form it came from; a form the page no longer shows (someone changed the conversation
     meanwhile) has its errors said at the top of the page as it is now."""
 
-    def decorator(act):
-        @agent_required
-        @require_POST
-        @wraps(act)
-        def view(request, pk):
-            convo = _conversation(request, pk)
-            form = form_class(request.POST, conversation=convo, user=request.user)
-            if form.is_valid():
-                try:
-                    success = act(request, convo, form.cleaned_data)
-                except services.NotPermitted:
-                    raise PermissionDenied from None
-                except services.NothingToChange as unchanged:
-                    messages.info(request, unchanged.message)
-                    return redirect("conversation-detail", pk=convo.pk)
-                except services.ServiceError as error:
-                    form.add_error(error.field if error.field in form.fields else None, error.message)
-                    convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now
-                else:
-                    messages.success(request, success)
-                    return redirect("conversation-detail", pk=convo.pk)
-            if action not in PAGE_FORMS or action not in allowed_actions(request.user, convo):
-                for errors in form.errors.values():
-                    for error in errors:
-                        messages.error(request, error)
+    @agent_required
+    @require_POST
+    def view(request, pk):
+        convo = _conversation(request, pk)
+        form = form_class(request.POST, conversation=convo, user=request.user)
+        if form.is_valid():
+            try:
+                form.save(conversation_id=convo.pk, actor=request.user)
+            except services.NotPermitted:
+                raise PermissionDenied from None
+            except services.NothingToChange as unchanged:
+                messages.info(request, unchanged.message)
                 return redirect("conversation-detail", pk=convo.pk)
-            messages.error(request, _("Nothing was changed: see the error below."))
-            return _render_detail(request, convo, bound=form, action=action, status=400)
+            except services.ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+                convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now
+            else:
+                messages.success(request, form.success_message)
+                return redirect("conversation-detail", pk=convo.pk)
+        if action not in PAGE_FORMS or action not in allowed_actions(request.user, convo):
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("conversation-detail", pk=convo.pk)
+        messages.error(request, _("Nothing was changed: see the error below."))
+        return _render_detail(request, convo, bound=form, action=action, status=400)
 
-        return view
-
-    return decorator
-
-
-@conversation_action(Action.REPLY, ReplyForm)
-def reply(request, convo, data):
-    clipping = data["clipping"]
-    services.reply(
-        conversation_id=convo.pk, actor=request.user, body=data["body"], clipping_id=clipping.pk if clipping else None
-    )
-    return _("Reply queued for sending.")
-
-
-@conversation_action(Action.NOTE, NoteForm)
-def add_note(request, convo, data):
-    services.add_note(conversation_id=convo.pk, actor=request.user, body=data["body"])
-    return _("Note added.")
+    view.__name__ = view.__qualname__ = action
+    return view
 
 
-@conversation_action(Action.ASSIGN)
-def assign_to_me(request, convo, data):
-    services.assign_conversation(conversation_id=convo.pk, actor=request.user, assignee_id=request.user.pk)
-    return _("Assigned to you.")
-
-
-@conversation_action(Action.UNASSIGN)
-def unassign(request, convo, data):
-    services.unassign_conversation(conversation_id=convo.pk, actor=request.user)
-    return _("Unassigned.")
-
-
-@conversation_action(Action.SET_PRODUCT, ProductForm)
-def set_product(request, convo, data):
-    product = data["product"]
-    services.set_product(conversation_id=convo.pk, actor=request.user, product_id=product.pk if product else None)
-    return _("Product saved.")
-
-
-@conversation_action(Action.SET_TAGS, TagsForm)
-def set_tags(request, convo, data):
-    services.set_tags(
-        conversation_id=convo.pk,
-        actor=request.user,
-        tag_ids=[tag.pk for tag in data["tags"]],
-        new_tag_names=data.get("new_tags", []),
-    )
-    return _("Tags saved.")
-
-
-@conversation_action(Action.MOVE, MoveForm)
-def move(request, convo, data):
-    services.move_to_queue(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
-    return _("Moved.")
-
-
-@conversation_action(Action.PUT_ON_HOLD, HoldForm)
-def put_on_hold(request, convo, data):
-    services.put_on_hold(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
-    return _("Put on hold. It closes by itself if the customer stays silent.")
-
-
-@conversation_action(Action.ESCALATE, EscalateForm)
-def escalate(request, convo, data):
-    services.escalate_conversation(
-        conversation_id=convo.pk,
-        actor=request.user,
-        reason=data["reason"],
-        note=data["note"],
-        other_reason=data["other_reason"],
-    )
-    return _("Escalated: the statement was queued and the conversation moved to its escalation queue.")
-
-
-@conversation_action(Action.CLOSE, CloseForm)
-def close(request, convo, data):
-    services.close_conversation(conversation_id=convo.pk, actor=request.user, reason=data["reason"])
-    return _("Closed.")
-
-
-@conversation_action(Action.REOPEN)
-def reopen(request, convo, data):
-    services.reopen_conversation(conversation_id=convo.pk, actor=request.user)
-    return _("Reopened.")
+reply = conversation_action(Action.REPLY, ReplyForm)
+add_note = conversation_action(Action.NOTE, NoteForm)
+assign_to_me = conversation_action(Action.ASSIGN, AssignToMeForm)
+unassign = conversation_action(Action.UNASSIGN, UnassignForm)
+set_product = conversation_action(Action.SET_PRODUCT, ProductForm)
+set_tags = conversation_action(Action.SET_TAGS, TagsForm)
+move = conversation_action(Action.MOVE, MoveForm)
+put_on_hold = conversation_action(Action.PUT_ON_HOLD, HoldForm)
+escalate = conversation_action(Action.ESCALATE, EscalateForm)
+close = conversation_action(Action.CLOSE, CloseForm)
+reopen = conversation_action(Action.REOPEN, ReopenForm)

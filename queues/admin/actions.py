@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from queues import platforms, services
-from queues.forms import CloseForm, EscalateForm, HoldForm, MoveForm
+from queues.forms import ActionForm, CloseForm, EscalateForm, HoldForm, MoveForm, ReopenForm
 from queues.models import Clipping
 from queues.permissions import active_agents
 from queues.process import Stage
@@ -30,13 +30,18 @@ class ClippingChoiceField(forms.ModelChoiceField):
         return f"{obj.title} ({platforms.limits_summary(obj.body)})"
 
 
-class ReplyWithClippingForm(forms.Form):
+class ReplyWithClippingForm(ActionForm):
     # The statement promises an investigation: it is sent by escalating, never on its own.
     clipping = ClippingChoiceField(
         label=gettext_lazy("Clipping"),
         queryset=Clipping.objects.filter(is_active=True, is_escalation_statement=False),
         help_text=gettext_lazy("Conversations whose platform does not accept this text are skipped and named."),
     )
+
+    def save(self, *, conversation_id, actor):
+        return services.reply(
+            conversation_id=conversation_id, actor=actor, clipping_id=self.cleaned_data["clipping"].pk
+        )
 
 
 class PutOnHoldForm(HoldForm):
@@ -53,27 +58,21 @@ class AgentChoiceField(forms.ModelChoiceField):
         return f"{obj.get_username()} ({name})" if name else obj.get_username()
 
 
-class AssignForm(forms.Form):
+class AssignForm(ActionForm):
     assignee = AgentChoiceField(label=gettext_lazy("Agent"), queryset=active_agents())
+
+    def save(self, *, conversation_id, actor):
+        assignee_id = self.cleaned_data["assignee"].pk
+        return services.assign_conversation(conversation_id=conversation_id, actor=actor, assignee_id=assignee_id)
 
 
 @admin.action(description=gettext_lazy("Escalate selected…"), permissions=["change"])
 def escalate_selected(modeladmin, request, queryset):
-    def escalate(convo, data):
-        services.escalate_conversation(
-            conversation_id=convo.pk,
-            actor=request.user,
-            reason=data["reason"],
-            note=data["note"],
-            other_reason=data["other_reason"],
-        )
-
     return _run(
         modeladmin,
         request,
         queryset,
-        escalate,
-        form_class=EscalateForm,
+        EscalateForm,
         title=_("Escalate the selected conversations"),
         intro=_(
             "Each conversation gets the internal note below, the escalation statement as a reply, and moves to its "
@@ -87,15 +86,11 @@ def escalate_selected(modeladmin, request, queryset):
 
 @admin.action(description=gettext_lazy("Reply with clipping…"), permissions=["change"])
 def reply_with_clipping(modeladmin, request, queryset):
-    def reply(convo, data):
-        services.reply(conversation_id=convo.pk, actor=request.user, clipping_id=data["clipping"].pk)
-
     return _run(
         modeladmin,
         request,
         queryset,
-        reply,
-        form_class=ReplyWithClippingForm,
+        ReplyWithClippingForm,
         title=_("Reply to the selected conversations with a clipping"),
         intro=_(
             "The clipping is queued as a reply on each conversation. Closed conversations, and those whose platform "
@@ -110,15 +105,11 @@ def reply_with_clipping(modeladmin, request, queryset):
 
 @admin.action(description=gettext_lazy("Close selected…"), permissions=["change"])
 def close_selected(modeladmin, request, queryset):
-    def close(convo, data):
-        services.close_conversation(conversation_id=convo.pk, actor=request.user, reason=data["reason"])
-
     return _run(
         modeladmin,
         request,
         queryset,
-        close,
-        form_class=CloseForm,
+        CloseForm,
         title=_("Close the selected conversations"),
         intro=_("Each conversation is closed with the reason below. Closed conversations are skipped."),
         button=_("Close"),
@@ -128,26 +119,24 @@ def close_selected(modeladmin, request, queryset):
 
 @admin.action(description=gettext_lazy("Reopen selected"), permissions=["change"])
 def reopen_selected(modeladmin, request, queryset):
-    def reopen(convo, data):
-        services.reopen_conversation(conversation_id=convo.pk, actor=request.user)
-
     # Undone by closing again: nothing to confirm.
     return _run(
-        modeladmin, request, queryset, reopen, done=lambda count, data: _("Reopened %(count)d") % {"count": count}
+        modeladmin,
+        request,
+        queryset,
+        ReopenForm,
+        confirm=False,
+        done=lambda count, data: _("Reopened %(count)d") % {"count": count},
     )
 
 
 @admin.action(description=gettext_lazy("Put on hold…"), permissions=["change"])
 def put_on_hold(modeladmin, request, queryset):
-    def hold(convo, data):
-        services.put_on_hold(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
-
     return _run(
         modeladmin,
         request,
         queryset,
-        hold,
-        form_class=PutOnHoldForm,
+        PutOnHoldForm,
         title=_("Put the selected conversations on hold"),
         intro=_(
             "Each conversation waits on the customer in the on hold queue below, whose automation closes it when "
@@ -160,15 +149,11 @@ def put_on_hold(modeladmin, request, queryset):
 
 @admin.action(description=gettext_lazy("Move to queue…"), permissions=["change"])
 def move_to_queue(modeladmin, request, queryset):
-    def move(convo, data):
-        services.move_to_queue(conversation_id=convo.pk, actor=request.user, queue_id=data["queue"].pk)
-
     return _run(
         modeladmin,
         request,
         queryset,
-        move,
-        form_class=MoveForm,
+        MoveForm,
         title=_("Move the selected conversations to a working queue"),
         intro=_("Closed conversations and those already in the queue are skipped."),
         button=_("Move"),
@@ -178,15 +163,11 @@ def move_to_queue(modeladmin, request, queryset):
 
 @admin.action(description=gettext_lazy("Assign to…"), permissions=["change"])
 def assign_to(modeladmin, request, queryset):
-    def assign(convo, data):
-        services.assign_conversation(conversation_id=convo.pk, actor=request.user, assignee_id=data["assignee"].pk)
-
     return _run(
         modeladmin,
         request,
         queryset,
-        assign,
-        form_class=AssignForm,
+        AssignForm,
         title=_("Assign the selected conversations"),
         intro=_("Closed conversations and those already assigned to the agent are skipped."),
         button=_("Assign"),
@@ -207,9 +188,9 @@ CONVERSATION_ACTIONS = [
 ]
 
 
-def _run(modeladmin, request, queryset, apply, *, done, form_class=None, title="", intro="", button="", **context):
-    """Ask for form_class's input on an intermediate page (when there is a form), then apply(convo, data) to each
-    selected conversation and report."""
+def _run(modeladmin, request, queryset, form_class, *, done, confirm=True, title="", intro="", button="", **context):
+    """Ask for form_class's input on an intermediate page (unless confirm is False), then let the form save() each
+    selected conversation, and report."""
     conversations = list(queryset.select_related("queue", "channel", "assignee").order_by("pk")[: MAX_SELECTED + 1])
     if len(conversations) > MAX_SELECTED:
         modeladmin.message_user(
@@ -219,23 +200,22 @@ def _run(modeladmin, request, queryset, apply, *, done, form_class=None, title="
             messages.ERROR,
         )
         return None
-    data = {}
-    if form_class is not None:
-        confirmed = request.POST.get("post") == "yes"
-        form = form_class(request.POST if confirmed else None)
-        if not (confirmed and form.is_valid()):
-            return _intermediate_page(modeladmin, request, conversations, form, title, intro, button, context)
-        data = form.cleaned_data
+    confirmed = request.POST.get("post") == "yes" or not confirm
+    form = form_class(request.POST if confirmed else None)
+    if not (confirmed and form.is_valid()):
+        return _intermediate_page(modeladmin, request, conversations, form, title, intro, button, context)
     count, skipped = 0, {}
     for convo in conversations:
         try:
-            apply(convo, data)
+            form.save(conversation_id=convo.pk, actor=request.user)
         except services.ServiceError as error:
             skipped.setdefault(str(error.reason).rstrip("."), []).append(convo.pk)
         else:
             count += 1
     modeladmin.message_user(
-        request, _result_message(done(count, data), skipped), messages.WARNING if skipped else messages.SUCCESS
+        request,
+        _result_message(done(count, form.cleaned_data), skipped),
+        messages.WARNING if skipped else messages.SUCCESS,
     )
     return None
 

@@ -60,8 +60,8 @@ class StageFilter(admin.SimpleListFilter):
         return queryset
 
 
-# A new conversation is what a platform would have sent; create_conversation does the rest.
-_ADD_FIELDS = (
+# What a platform sends: a new conversation is made of these, and they are shown read-only on a conversation.
+_PLATFORM_FIELDS = (
     "channel",
     "external_id",
     "permalink",
@@ -73,30 +73,13 @@ _ADD_FIELDS = (
     "language",
     "metadata",
     "created_at",
-    "product",
 )
+# create_conversation does the rest.
+_ADD_FIELDS = (*_PLATFORM_FIELDS, "product")
 # Changed here only through services.set_product and services.set_tags, which write their events.
 _EDITABLE_ON_CHANGE = ("product", "tags")
 _CHANGE_FIELDSETS = (
-    (
-        None,
-        {
-            "fields": (
-                "channel",
-                "external_id",
-                "permalink",
-                "author_name",
-                "author_handle",
-                "title",
-                "body",
-                "rating",
-                "language",
-                "metadata",
-                "created_at",
-                "received_at",
-            )
-        },
-    ),
+    (None, {"fields": (*_PLATFORM_FIELDS, "received_at")}),
     (
         _("Work"),
         {

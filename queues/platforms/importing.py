@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -206,3 +207,25 @@ def import_files(make_importer, paths, *, dry_run: bool, stdout, stderr) -> list
             continue
         stdout.write(importer.summary_line(summary, dry_run=dry_run))
     return problems
+
+
+class ImportCommand(BaseCommand):
+    """A management command that imports the files named on its command line, each all or nothing."""
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would be imported; write nothing.")
+
+    def importer(self, path, progress, **options) -> Importer:
+        raise NotImplementedError
+
+    def handle(self, *, files, dry_run, **options):
+        problems = import_files(
+            lambda path, progress: self.importer(path, progress, **options),
+            files,
+            dry_run=dry_run,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
+        if problems:
+            raise CommandError("\n".join(problems))

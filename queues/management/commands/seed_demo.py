@@ -23,6 +23,7 @@ from queues.models import (
     Status,
     Tag,
 )
+from queues.process import Stage
 
 DEMO_USERS = [
     # username, password, first name, role, staff
@@ -169,14 +170,14 @@ class Command(BaseCommand):
         for plan in plans:
             convo = plan["convo"]
             stage = plan["stage"]
-            if stage == "on_hold":
+            if stage == Stage.ON_HOLD:
                 convo.previous_queue, convo.queue = convo.queue, on_hold
                 convo.on_hold_since = plan["changed_at"]
-            elif stage == "escalated":
+            elif stage == Stage.ESCALATED:
                 convo.previous_queue, convo.queue = convo.queue, convo.channel.escalation_queue
                 convo.escalation_reason = rng.choice(EscalationReason.values[:-1])
                 convo.escalated_at = plan["changed_at"]
-            elif stage == "closed":
+            elif stage == Stage.CLOSED:
                 convo.status, convo.closed_at = Status.CLOSED, plan["changed_at"]
                 convo.close_reason = rng.choice(CloseReason.values)
             conversations.append(convo)
@@ -197,7 +198,7 @@ class Command(BaseCommand):
             )
             for tag in rng.sample(tags, rng.choice([0, 0, 1, 2])):
                 tagged.append(Through(conversation=convo, tag=tag))
-            if stage == "closed":
+            if stage == Stage.CLOSED:
                 details = {"reason": convo.close_reason}
                 events.append(
                     Event(
@@ -210,10 +211,10 @@ class Command(BaseCommand):
                     )
                 )
                 continue
-            if stage == "on_hold":
+            if stage == Stage.ON_HOLD:
                 kind, clipping, details = Event.Kind.PUT_ON_HOLD, None, {}
                 body = rng.choice(CLIPPINGS)[1]
-            elif stage == "escalated":
+            elif stage == Stage.ESCALATED:
                 kind, clipping, details = Event.Kind.ESCALATED, statement, {"reason": convo.escalation_reason}
                 body = statement.body
                 notes.append(Note(conversation=convo, author=agent, body=ESCALATION_NOTE, created_at=at))
@@ -222,9 +223,9 @@ class Command(BaseCommand):
             messages.append(
                 Message(
                     conversation=convo,
-                    direction="outbound",
+                    direction=Message.Direction.OUTBOUND,
                     author=agent,
-                    delivery="queued",
+                    delivery=Message.Delivery.QUEUED,
                     body=body,
                     clipping=clipping,
                     created_at=at,
@@ -251,10 +252,10 @@ class Command(BaseCommand):
         channel = rng.choice(channels)
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         received_at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 200))
-        stage = rng.choices(["working", "on_hold", "escalated", "closed"], weights=[45, 20, 10, 25])[0]
+        stage = rng.choices([Stage.WORKING, Stage.ON_HOLD, Stage.ESCALATED, Stage.CLOSED], weights=[45, 20, 10, 25])[0]
         age = now - received_at
         changed_at = received_at + age * rng.uniform(0.05, 0.9)
-        if stage == "on_hold":  # some still waiting, some long past the auto-close duration
+        if stage == Stage.ON_HOLD:  # some still waiting, some long past the auto-close duration
             changed_at = now - timedelta(hours=rng.randint(1, 24 * 20))
             received_at = min(received_at, changed_at - timedelta(hours=2))
         play = channel.platform == Channel.Platform.GOOGLE_PLAY
@@ -278,7 +279,7 @@ class Command(BaseCommand):
             language=rng.choice(["en", "en", "en", "de", "es", "fr"]),
             product=channel.default_product or rng.choice(products + [None]),
             queue=channel.working_queue,
-            assignee=rng.choice(agents + [None, None]) if stage != "closed" else None,
+            assignee=rng.choice(agents + [None, None]) if stage != Stage.CLOSED else None,
             created_at=received_at - timedelta(minutes=rng.randint(1, 30)),
             received_at=received_at,
         )

@@ -1,0 +1,144 @@
+"""What happened on a conversation: messages, notes and the append-only audit trail; and its search text."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from queues.models.config import Clipping, Queue
+from queues.models.conversations import Conversation
+
+
+def _person(**options):
+    """Who wrote or did it. A deleted user leaves it empty ("deleted user"): their work stays."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", **options
+    )
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("From the customer")
+        OUTBOUND = "outbound", _("Reply")
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    external_id = models.CharField(_("external id"), max_length=255, blank=True)
+    author = _person()
+    author_name = models.CharField(_("author name"), max_length=255, blank=True)
+    body = models.TextField(_("text"))
+    clipping = models.ForeignKey(Clipping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    delivery = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "external_id"],
+                condition=~Q(external_id=""),
+                name="message_conversation_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="inbound", delivery="") | Q(direction="outbound") & ~Q(delivery=""),
+                name="message_delivery_only_outbound",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} on #{self.conversation_id}"
+
+
+class Note(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="notes")
+    author = _person()
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Note on #{self.conversation_id}"
+
+
+class Event(models.Model):
+    """One line of the append-only audit trail."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        ASSIGNED = "assigned", _("assigned")
+        UNASSIGNED = "unassigned", _("unassigned")
+        MOVED = "moved", _("moved")
+        NOTE_ADDED = "note_added", _("added a note")
+        REPLIED = "replied", _("replied")
+        PRODUCT_SET = "product_set", _("set the product")
+        TAGS_SET = "tags_set", _("set the tags")
+        PUT_ON_HOLD = "put_on_hold", _("put on hold")
+        ESCALATED = "escalated", _("escalated")
+        CLOSED = "closed", _("closed")
+        REOPENED = "reopened", _("reopened")
+        CUSTOMER_MESSAGE = "customer_message", _("customer wrote")
+
+    # Not indexed alone: event_conversation_created starts with it.
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # Indexed only where set (event_actor): the automation's events have none and skip it.
+    actor = _person(db_index=False)
+    # A deleted user also leaves actor empty; this tells the automation apart from them.
+    by_automation = models.BooleanField(_("by the automation"), default=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The queues are not indexed: nothing asks for the events of a queue but deleting one, which is rare enough
+    # to read the table, while every event written would write them.
+    from_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    to_queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="event_conversation_created"),
+            # The admin's search by username, and setting actor to NULL when a user is deleted.
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(by_automation=False) | Q(actor__isnull=True),
+                name="event_automation_has_no_actor",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.conversation_id}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an event, once written, is never rewritten.
+        if not self._state.adding:
+            raise ValueError("Events are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Events are append-only and cannot be deleted.")
+
+
+class SearchText(models.Model):
+    """What the free-text searches read: a conversation's author, handle, title and text, one per line, in capitals.
+    Written by database triggers only (queues/search.py), which says why it is a table of its own."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="search_text"
+    )
+    text = models.TextField()
+
+    def __str__(self):
+        return f"#{self.conversation_id}"
