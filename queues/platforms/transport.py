@@ -51,6 +51,13 @@ class Failed(DeliveryError):
     permissions). Never retried automatically."""
 
 
+class AlreadyPosted(Failed):
+    """The platform refused the request as a repeat of something the account posted recently (X's 403 "duplicate
+    content"), and gave no id. After an attempt of the same message that ended Unknown, it means that attempt
+    arrived: record the message sent, without an id. Otherwise it is a Failed like any other (the text repeats a
+    recent post; an agent should change it), which is also what an outbox that does not know this class does."""
+
+
 class Unknown(DeliveryError):
     """The request may have arrived and a second one could post twice: never sent again automatically."""
 
