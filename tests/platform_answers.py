@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 HANG = "hang"  # take the request (it is posted) and never answer; the client's timeout ends it
 CLOSE = "close"  # take the request (it is posted) and close the connection without an answer
+BROKEN = "broken"  # take the request (it is posted), start a success answer and break it off
 
 
 @dataclass(frozen=True)

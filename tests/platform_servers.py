@@ -2,8 +2,8 @@
 
 It checks each request as the platform would (X's OAuth 1.0a signature, Play's bearer token from its own token
 endpoint, Facebook's Page token, the body's fields), records what arrived, and answers as told: success, a queued
-answer (a platform's real error bodies are in platform_answers), HANG, CLOSE, or by chance in chaos mode. It needs
-neither pytest nor Django, so bench/ scripts use it too:
+answer (a platform's real error bodies are in platform_answers), HANG, CLOSE, BROKEN, or by chance in chaos mode.
+It needs neither pytest nor Django, so bench/ scripts use it too:
 
     with PlatformServer(latency=0.02, chaos=Chaos(server_error=0.10, rate_limited=0.05, never=0.02)) as server:
         sa_file = server.service_account("/tmp/sa.json")   # X_API_URL = GOOGLE_PLAY_API_URL = … = server.url
@@ -28,7 +28,7 @@ from google.auth import jwt
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 from tests import platform_answers as answers
-from tests.platform_answers import CLOSE, HANG, Answer
+from tests.platform_answers import BROKEN, CLOSE, HANG, Answer
 
 X, PLAY, FACEBOOK, TOKEN = "x", "google_play", "facebook", "google_token"
 PLATFORMS = (X, PLAY, FACEBOOK)
@@ -77,7 +77,7 @@ class Received:
     body: bytes
     target: str = ""  # the post, review or comment replied to
     text: str = ""
-    answer: str = ""  # the status sent, or "hang" / "close"
+    answer: str = ""  # the status sent, or "hang" / "close" / "broken"
     answer_body: dict | str | bytes | None = None
     posted: bool = False  # the platform acted on it (success, or taken and never answered)
 
@@ -344,6 +344,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if answer == CLOSE:
             request.answer = "close"
+            self.close_connection = True
+            return
+        if answer == BROKEN:
+            request.answer = "broken"
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"data": {"id": "18')
             self.close_connection = True
             return
         request.answer, request.answer_body = str(answer.status), answer.body

@@ -78,6 +78,11 @@ def call(method: str, url: str, *, idempotent: bool, session: requests.Session |
         if _never_connected(error) or idempotent:
             raise RetryLater(f"no answer: {_short(error)}") from error
         raise Unknown(f"the connection broke before an answer came: {_short(error)}") from error
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+        # The answer began and broke off: the request arrived, and what came of it cannot be read.
+        if idempotent:
+            raise RetryLater(f"the answer broke off: {_short(error)}") from error
+        raise Unknown(f"the answer broke off; the request arrived: {_short(error)}") from error
     except requests.exceptions.Timeout as error:
         if idempotent:
             raise RetryLater(f"no answer within {READ_TIMEOUT} s") from error
