@@ -185,3 +185,11 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+# Talking to the platforms. Secrets never live here or in the database: PLATFORM_CREDENTIALS_FILE names a JSON file
+# of each channel's secrets (queues/platforms/credentials.py); empty means none, and replies wait. The base URLs let
+# tests and staging point the clients at local servers.
+PLATFORM_CREDENTIALS_FILE = os.environ.get("PLATFORM_CREDENTIALS_FILE", "")
+X_API_URL = os.environ.get("X_API_URL", "https://api.x.com").rstrip("/")
+GOOGLE_PLAY_API_URL = os.environ.get("GOOGLE_PLAY_API_URL", "https://androidpublisher.googleapis.com").rstrip("/")
+FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")

@@ -51,6 +51,13 @@ class Failed(DeliveryError):
     permissions). Never retried automatically."""
 
 
+class AlreadyPosted(Failed):
+    """The platform refused the request as a repeat of something the account posted recently (X's 403 "duplicate
+    content"), and gave no id. After an attempt of the same message that ended Unknown, it means that attempt
+    arrived: record the message sent, without an id. Otherwise it is a Failed like any other (the text repeats a
+    recent post; an agent should change it), which is also what an outbox that does not know this class does."""
+
+
 class Unknown(DeliveryError):
     """The request may have arrived and a second one could post twice: never sent again automatically."""
 
@@ -71,6 +78,11 @@ def call(method: str, url: str, *, idempotent: bool, session: requests.Session |
         if _never_connected(error) or idempotent:
             raise RetryLater(f"no answer: {_short(error)}") from error
         raise Unknown(f"the connection broke before an answer came: {_short(error)}") from error
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+        # The answer began and broke off: the request arrived, and what came of it cannot be read.
+        if idempotent:
+            raise RetryLater(f"the answer broke off: {_short(error)}") from error
+        raise Unknown(f"the answer broke off; the request arrived: {_short(error)}") from error
     except requests.exceptions.Timeout as error:
         if idempotent:
             raise RetryLater(f"no answer within {READ_TIMEOUT} s") from error
