@@ -223,3 +223,15 @@ def test_find_posted_waits_when_slack_limits_the_history(server):
         find(server, notice_id=7, oldest=datetime.now(UTC))
 
     assert limited.value.not_before > datetime.now(UTC) + timedelta(seconds=50)
+
+
+def test_find_posted_cannot_look_in_a_channel_named_by_name(server):
+    post(server, notice_id=7, channel="#fenix")
+
+    with pytest.raises(Unknown) as unknown:
+        slack.find_posted(
+            base_url=server.base_url, token=TOKEN, channel="#fenix", notice_id=7, oldest=datetime.now(UTC)
+        )
+
+    assert "by channel id" in unknown.value.reason
+    assert [method for method, _params in server.calls] == ["chat.postMessage"]

@@ -5,6 +5,7 @@ naming its notice, so before posting again the worker asks find_posted, which re
 Slack answers most errors with HTTP 200 and {"ok": false, "error": "<code>"}.
 """
 
+import re
 from datetime import datetime
 
 import requests
@@ -14,6 +15,7 @@ from queues.platforms import transport
 from queues.platforms.transport import Failed, RetryLater, Sent, Unknown
 
 EVENT_TYPE = "escalation_notice"
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 # conversations.history: Slack recommends pages of at most 200; a notice is looked for from just before its first
 # attempt, and a channel takes about one message a second, so a few pages cover any realistic gap.
 PAGE_SIZE = 200
@@ -78,6 +80,9 @@ def find_posted(
 
     Raises RetryLater (rate limited, Slack down), Failed (refused), or Unknown when the history goes further back
     than this reads: then nobody can say, and posting again could post twice."""
+    if not CHANNEL_ID.fullmatch(channel):
+        reason = _("Slack's history is read by channel id (like C0123ABCD), not by name: cannot look in %(channel)s")
+        raise Unknown(reason % {"channel": channel})
     method = "conversations.replies" if thread_ts else "conversations.history"
     params = {"channel": channel, "oldest": _slack_ts(oldest), "inclusive": "true"}
     params |= {"include_all_metadata": "true", "limit": PAGE_SIZE}
