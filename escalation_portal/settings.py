@@ -136,6 +136,13 @@ ADMINS = [("Portal admins", address) for address in env_list("ADMIN_EMAILS")]
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", "escalation-portal@localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# Notices to product teams (queues/notices). Matrix posts once per transaction id *per device*: every worker must
+# use this one access token (a new login is a new device and would post again). Empty: that target is not posted to.
+MATRIX_HOMESERVER_URL = os.environ.get("MATRIX_HOMESERVER_URL", "").rstrip("/")
+MATRIX_ACCESS_TOKEN = os.environ.get("MATRIX_ACCESS_TOKEN", "")
+SLACK_API_URL = (os.environ.get("SLACK_API_URL") or "https://slack.com/api").rstrip("/")
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

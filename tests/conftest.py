@@ -1,6 +1,8 @@
 import pytest
 from django.db import connection
 
+pytest_plugins = ["tests.synapse"]  # the homeserver fixture: a real Synapse for the Matrix tests
+
 
 def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":

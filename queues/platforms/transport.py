@@ -8,7 +8,8 @@ second one could post twice. Each carries the platform's own words, so what an a
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -100,3 +101,19 @@ def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
 
 def _short(error: Exception) -> str:
     return str(error)[:300]
+
+
+def retry_after(response: requests.Response, *, milliseconds: float | None = None) -> datetime | None:
+    """When a rate-limited request may be tried again: after milliseconds (a platform's own field, like Matrix's
+    retry_after_ms) or the Retry-After header (seconds or an HTTP date); None when the answer does not say."""
+    now = datetime.now(UTC)
+    if isinstance(milliseconds, int | float) and milliseconds >= 0:
+        return now + timedelta(milliseconds=milliseconds)
+    header = (response.headers.get("Retry-After") or "").strip()
+    if header.isdigit():
+        return now + timedelta(seconds=int(header))
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
