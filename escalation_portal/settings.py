@@ -200,3 +200,19 @@ PLATFORM_CREDENTIALS_FILE = os.environ.get("PLATFORM_CREDENTIALS_FILE", "")
 X_API_URL = os.environ.get("X_API_URL", "https://api.x.com").rstrip("/")
 GOOGLE_PLAY_API_URL = os.environ.get("GOOGLE_PLAY_API_URL", "https://androidpublisher.googleapis.com").rstrip("/")
 FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+
+# The outbox (queues/outbox/) and `manage.py deliver`. "platforms" sends through the platforms' APIs; "console"
+# prints each reply and marks it sent after a short delay (`make run`).
+DELIVERY_BACKEND = os.environ.get("DELIVERY_BACKEND", "platforms")
+DELIVERY_CONSOLE_DELAY_SECONDS = float(os.environ.get("DELIVERY_CONSOLE_DELAY_SECONDS", "1"))
+# A claimed item is the worker's for this long; it must outlast the slowest send (connect + read timeouts, and a
+# Play token fetched first), or a slow send would be taken for a stopped worker.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("OUTBOX_MAX_AGE_SECONDS", str(24 * 3600)))
+OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))
+OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+# How often an idle worker looks for expired leases, and for due items without being woken (PostgreSQL wakes it
+# with NOTIFY; SQLite cannot, so it polls each second there).
+OUTBOX_REAP_SECONDS = float(os.environ.get("OUTBOX_REAP_SECONDS", "30"))
+OUTBOX_IDLE_POLL_SECONDS = float(os.environ.get("OUTBOX_IDLE_POLL_SECONDS", "5"))
+OUTBOX_SQLITE_POLL_SECONDS = float(os.environ.get("OUTBOX_SQLITE_POLL_SECONDS", "1"))

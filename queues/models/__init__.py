@@ -3,9 +3,10 @@ what happened on them (history.py). The process that moves a conversation is que
 
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
 from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
-from queues.models.history import Event, Message, Note, SearchText
+from queues.models.history import Attempt, Event, Message, Note, SearchText
 
 __all__ = [
+    "Attempt",
     "MATRIX_ROOM_RE",
     "SLACK_CHANNEL_RE",
     "SORT_RATING",

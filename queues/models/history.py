@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from queues.models.config import Clipping, Queue
 from queues.models.conversations import Conversation
+from queues.outbox.models import AttemptRecord, OutboxItem
 
 
 def _person(**options):
@@ -17,15 +18,12 @@ def _person(**options):
     )
 
 
-class Message(models.Model):
+class Message(OutboxItem):
+    """A customer's message, or a reply: an outbox item (delivery and the outbox fields are only set on replies)."""
+
     class Direction(models.TextChoices):
         INBOUND = "inbound", _("From the customer")
         OUTBOUND = "outbound", _("Reply")
-
-    class Delivery(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
@@ -34,7 +32,6 @@ class Message(models.Model):
     author_name = models.CharField(_("author name"), max_length=255, blank=True)
     body = models.TextField(_("text"))
     clipping = models.ForeignKey(Clipping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    delivery = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -49,10 +46,38 @@ class Message(models.Model):
                 condition=Q(direction="inbound", delivery="") | Q(direction="outbound") & ~Q(delivery=""),
                 name="message_delivery_only_outbound",
             ),
+            models.CheckConstraint(
+                condition=~Q(delivery="queued") | Q(next_attempt_at__isnull=False),
+                name="message_queued_has_next_attempt",
+            ),
+        ]
+        indexes = [
+            # The worker's poll: the first due reply is one probe of a small index.
+            models.Index(fields=["next_attempt_at"], condition=Q(delivery="queued"), name="message_outbox_due"),
+            # Sends whose worker stopped: found when their lease expires.
+            models.Index(fields=["lease_expires_at"], condition=Q(delivery="sending"), name="message_outbox_leased"),
+            # The dashboard's undelivered replies.
+            models.Index(
+                fields=["delivery", "created_at"],
+                condition=Q(delivery__in=["queued", "failed", "unknown"]),
+                name="message_undelivered",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_direction_display()} on #{self.conversation_id}"
+
+
+class Attempt(AttemptRecord):
+    """One try at sending a reply: when, how long, and what the platform answered."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
+
+    class Meta(AttemptRecord.Meta):
+        indexes = [models.Index(fields=["message", "started_at"], name="attempt_message_started")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} #{self.message_id}"
 
 
 class Note(models.Model):
@@ -85,6 +110,10 @@ class Event(models.Model):
         CLOSED = "closed", _("closed")
         REOPENED = "reopened", _("reopened")
         CUSTOMER_MESSAGE = "customer_message", _("customer wrote")
+        DELIVERED = "delivered", _("delivered a reply")
+        DELIVERY_FAILED = "delivery_failed", _("could not deliver a reply")
+        DELIVERY_UNKNOWN = "delivery_unknown", _("lost track of a reply")
+        SENT_AGAIN = "sent_again", _("sent a reply again")
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)

@@ -6,6 +6,7 @@ again by itself (the platform refused), or never again by itself because the req
 second one could post twice. Each carries the platform's own words, so what an agent sees is the truth.
 """
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import requests
 
 # Seconds to connect, and to wait for an answer once the request is sent.
 CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 20
+READ_TIMEOUT = int(os.environ.get("PLATFORM_READ_TIMEOUT", "20"))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from queues.services.conversations import (
     take_next_conversation,
     unassign_conversation,
 )
+from queues.services.delivery import send_again
 from queues.services.errors import InvalidInput, NothingToChange, NotPermitted, ServiceError, TransitionNotAllowed
 from queues.services.escalation import check_reason, escalate_conversation
 from queues.services.intake import create_conversation, create_conversations_bulk, record_customer_message
@@ -42,6 +43,7 @@ __all__ = [
     "record_sent_replies_bulk",
     "reopen_conversation",
     "reply",
+    "send_again",
     "set_product",
     "set_tags",
     "take_next_conversation",

@@ -1,9 +1,10 @@
 """What agents write on a conversation: internal notes, and replies to the customer through the outbox."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from queues import platforms
+from queues import outbox, platforms
 from queues.models import Clipping, Conversation, Event, Message, Note
 from queues.process import Action
 from queues.services.errors import InvalidInput
@@ -33,6 +34,8 @@ def check_reply(platform: str, body: str) -> None:
 def queue_reply(convo: Conversation, actor, body: str, clipping: Clipping | None) -> Message:
     """A reply in the outbox, once its platform's rules accept the text."""
     check_reply(convo.channel.platform, body)
+    now = timezone.now()
+    transaction.on_commit(outbox.notify)
     return Message.objects.create(
         conversation=convo,
         direction=Message.Direction.OUTBOUND,
@@ -40,6 +43,8 @@ def queue_reply(convo: Conversation, actor, body: str, clipping: Clipping | None
         body=body,
         clipping=clipping,
         delivery=Message.Delivery.QUEUED,
+        queued_at=now,
+        next_attempt_at=now,
     )
 
 

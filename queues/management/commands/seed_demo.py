@@ -225,7 +225,9 @@ class Command(BaseCommand):
                     conversation=convo,
                     direction=Message.Direction.OUTBOUND,
                     author=agent,
-                    delivery=Message.Delivery.QUEUED,
+                    # Demo history: these replies went out when they were written.
+                    delivery=Message.Delivery.SENT,
+                    sent_at=at,
                     body=body,
                     clipping=clipping,
                     created_at=at,

@@ -1,0 +1,148 @@
+"""Replies as outbox items: what to send where, and what a retry may do, per platform.
+
+- Google Play: a reply replaces the previous one, so a send whose worker stopped is simply sent again.
+- X and Facebook: a second request posts twice, so a send whose worker stopped becomes unknown and waits for an
+  agent. X answering "duplicate content" after such an attempt means the first one arrived.
+
+settings.DELIVERY_BACKEND picks the platforms' APIs ("platforms") or the console ("console": print the reply and
+mark it sent after a short, visible delay, like Django's console e-mail backend).
+"""
+
+import sys
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from queues.models import Attempt, Channel, Event, Message
+from queues.outbox import engine
+from queues.outbox.models import Delivery, Outcome
+from queues.platforms import credentials as platform_credentials
+from queues.platforms.facebook import client as facebook
+from queues.platforms.google_play import client as google_play
+from queues.platforms.transport import Sent
+from queues.platforms.x import client as x
+
+Platform = Channel.Platform
+# Platforms where sending the same reply twice changes nothing the customer sees.
+RESEND_IS_HARMLESS = {Platform.GOOGLE_PLAY}
+# How long replies of a channel without credentials wait before the worker looks again.
+NO_CREDENTIALS_WAIT = timedelta(minutes=5)
+
+
+def post_url(platform: str, external_id: str) -> str:
+    """Where an agent sees what was posted; empty when the platform has no page for one reply."""
+    if not external_id:
+        return ""
+    if platform == Platform.X:
+        return f"https://x.com/i/web/status/{external_id}"
+    if platform == Platform.FACEBOOK:
+        return f"https://www.facebook.com/{external_id}"
+    return ""
+
+
+class Replies:
+    """The outbox kind of Message: customers' replies."""
+
+    name = "reply"
+    model = Message
+    attempt_model = Attempt
+    attempt_field = "message"
+
+    def __init__(self, *, backend: str | None = None, credentials=None, out=None):
+        self.backend = backend or settings.DELIVERY_BACKEND
+        if self.backend not in ("platforms", "console"):
+            raise ValueError(f'DELIVERY_BACKEND must be "platforms" or "console", not {self.backend!r}')
+        # Read once, before anything is claimed: a bad file raises CredentialsError and nothing is marked.
+        if credentials is None and self.backend == "platforms":
+            credentials = platform_credentials.load_configured()
+        self.credentials = credentials
+        self.out = out or sys.stdout
+
+    def load(self, pk) -> Message:
+        latest_customer_post = (
+            Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
+            .exclude(external_id="")
+            .order_by("-created_at", "-id")
+            .values("external_id")[:1]
+        )
+        return (
+            Message.objects.select_related("conversation__channel")
+            .annotate(latest_customer_post=Subquery(latest_customer_post))
+            .get(pk=pk)
+        )
+
+    def label(self, item: Message) -> str:
+        return item.conversation.channel.get_platform_display()
+
+    def wait_reason(self, item: Message) -> str:
+        if self.backend != "platforms":
+            return ""
+        channel = item.conversation.channel
+        if self.credentials.for_channel(channel.platform, channel.account) is None:
+            return _("no credentials for %(account)s") % {"account": channel.account}
+        return ""
+
+    def wait(self, item: Message, *, reason: str) -> int:
+        """Every queued reply of the channel waits, not just this one: one write instead of one per reply."""
+        waiting = Message.objects.filter(
+            Q(pk=item.pk) | Q(conversation__channel_id=item.conversation.channel_id, delivery=Delivery.QUEUED)
+        )
+        return engine.release(waiting, reason=reason, until=timezone.now() + NO_CREDENTIALS_WAIT)
+
+    def resend_after_lost_lease(self, item: Message) -> bool:
+        return self.backend == "console" or item.conversation.channel.platform in RESEND_IS_HARMLESS
+
+    def unknown_reason(self, item: Message) -> str:
+        return _("The worker stopped while sending: check on %(platform)s before sending again.") % {
+            "platform": self.label(item)
+        }
+
+    def had_unknown_attempt(self, item: Message) -> bool:
+        return Attempt.objects.filter(message=item, outcome__in=[Outcome.UNKNOWN, Outcome.LOST]).exists()
+
+    def record_event(self, item: Message, settled) -> Event:
+        kind = {
+            Delivery.SENT: Event.Kind.DELIVERED,
+            Delivery.FAILED: Event.Kind.DELIVERY_FAILED,
+            Delivery.UNKNOWN: Event.Kind.DELIVERY_UNKNOWN,
+        }[settled.delivery]
+        details = {"message_id": item.pk}
+        if settled.external_id:
+            details["external_id"] = settled.external_id
+        if settled.reason:
+            details["reason"] = settled.reason
+        return Event.objects.create(
+            conversation_id=item.conversation_id, by_automation=True, kind=kind, details=details
+        )
+
+    def send(self, item: Message) -> Sent:
+        if self.backend == "console":
+            return self._print(item)
+        convo = item.conversation
+        channel = convo.channel
+        secrets = self.credentials.for_channel(channel.platform, channel.account)
+        if channel.platform == Platform.X:
+            return x.send_reply(
+                secrets=secrets,
+                text=item.body,
+                in_reply_to_tweet_id=item.latest_customer_post or convo.external_id,
+            )
+        if channel.platform == Platform.GOOGLE_PLAY:
+            return google_play.send_reply(
+                secrets=secrets, package=channel.account, review_id=convo.external_id, text=item.body
+            )
+        return facebook.send_reply(secrets=secrets, comment_id=convo.external_id, text=item.body)
+
+    def _print(self, item: Message) -> Sent:
+        channel = item.conversation.channel
+        self.out.write(
+            f"--- reply #{item.pk} to {channel.get_platform_display()} {channel.account}, "
+            f"conversation #{item.conversation_id} ({item.conversation.external_id})\n{item.body}\n---\n"
+        )
+        self.out.flush()
+        time.sleep(settings.DELIVERY_CONSOLE_DELAY_SECONDS)
+        return Sent(external_id="")
