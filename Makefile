@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages
+.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages bench-delivery
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ setup: $(VENV)/.installed
 run: setup
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@# The outbox worker runs beside the server, printing each reply (DELIVERY_BACKEND=console); it stops with
+	@# the server, Ctrl-C included (the trap runs whichever way runserver ends).
+	@$(DEV) DELIVERY_BACKEND=console $(BIN)/python manage.py deliver & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(DEV) DELIVERY_BACKEND=console $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -43,6 +47,9 @@ bench-load: setup
 
 bench-pages: setup
 	$(BENCH_PG) $(BIN)/python bench/pages.py
+
+bench-delivery: setup
+	$(BENCH_PG) $(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -16,3 +16,4 @@ class QueuesConfig(AppConfig):
     def ready(self):
         # After every migrate: a migration that rebuilds the conversation table on SQLite drops its triggers.
         post_migrate.connect(_ensure_search_triggers, sender=self)
+        from queues.platforms import checks  # noqa: F401 - registers the credentials check

@@ -327,3 +327,15 @@ def test_console_backend_prints_the_reply_and_marks_it_sent(server, settings):
     assert "Hello from the console" in output and "@Firefox" in output
     assert state(message) == "sent"
     assert not server.received()
+
+
+def test_in_production_a_system_check_warns_of_active_channels_without_credentials(settings):
+    settings.DEBUG = False
+    out = StringIO()
+
+    call_command("check", "--database", "default", stdout=out, stderr=out)
+
+    warned = out.getvalue()
+    assert "queues.W101" in warned and "@Firefox has no credentials" in warned
+    assert '"x:@Firefox"' in warned
+    assert "@FirefoxSupport has no credentials" not in warned  # it is in the file
