@@ -4,10 +4,12 @@ import django_filters
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from queues import search
 from queues.models import Channel, Conversation, EscalationReason, Product, Queue, Status, Tag
+from queues.selectors import undelivered_replies
 
 
 class ConversationFilter(django_filters.FilterSet):
@@ -51,6 +53,12 @@ class ConversationFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="keep", label=_("Sort"), empty_label=None)
+    delivery = django_filters.ChoiceFilter(
+        choices=[("undelivered", _("A reply not delivered"))],
+        method="filter_delivery",
+        label=_("Replies"),
+        empty_label=_("Any"),
+    )
 
     class Meta:
         model = Conversation
@@ -71,6 +79,7 @@ class ConversationFilter(django_filters.FilterSet):
                 Column("received_from"),
                 Column("received_to"),
                 Column("rating", css_class="col-md-3"),
+                Column("delivery"),
             ),
             Submit("", _("Filter"), css_class="btn-primary"),
         )
@@ -87,6 +96,9 @@ class ConversationFilter(django_filters.FilterSet):
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee__isnull=False)
+
+    def filter_delivery(self, queryset, name, value):
+        return queryset.filter(Exists(undelivered_replies().filter(conversation=OuterRef("pk"))))
 
     def keep(self, queryset, name, value):
         return queryset  # the sort is applied by the keyset paginator

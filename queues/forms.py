@@ -8,9 +8,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, services
-from queues.models import CloseReason, EscalationReason, Queue, Tag
+from queues.models import Channel, CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
-from queues.selectors import active_clippings, products
+from queues.selectors import active_clippings, has_public_reply, products
 
 
 class ActionForm(forms.Form):
@@ -57,7 +57,6 @@ class ReopenForm(ActionForm):
 
 class ReplyForm(ActionForm):
     submit_label = _("Send reply")
-    success_message = _("Reply queued for sending.")
     clipping = forms.ModelChoiceField(
         queryset=active_clippings(), required=False, empty_label=_("Insert a clipping…"), label=_("Clipping")
     )
@@ -72,6 +71,17 @@ class ReplyForm(ActionForm):
             {"data-reply-platform": platform, "data-reply-limit": platforms.MAX_LENGTH[platform], "class": "reply-body"}
         )
         self.fields["clipping"].widget.attrs["class"] = "clipping-picker"
+        if platform == Channel.Platform.GOOGLE_PLAY and has_public_reply(self.conversation):
+            self.fields["body"].help_text = _(
+                "This review already has a reply: a new one replaces the public reply on Google Play, and the "
+                "customer is not notified again."
+            )
+
+    @property
+    def success_message(self):
+        return _("The reply will be sent to %(platform)s in a moment.") % {
+            "platform": self.conversation.channel.get_platform_display()
+        }
 
     def clean(self):
         data = super().clean()
@@ -250,3 +260,38 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-primary w-100"))
+
+
+class SendAgainForm(forms.Form):
+    """Send a failed or unknown reply again: an unknown one needs the agent to confirm it may post twice; a failed
+    one may be edited first."""
+
+    body = forms.CharField(label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 4}), strip=True)
+    confirmed = forms.BooleanField(required=True)
+
+    def __init__(self, *args, message, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.message = message
+        platform = message.conversation.channel.get_platform_display()
+        if message.delivery == message.Delivery.UNKNOWN:
+            del self.fields["body"]
+            self.fields["confirmed"].label = _(
+                "I checked on %(platform)s: the reply is not there. Send it again, knowing it may appear twice."
+            ) % {"platform": platform}
+        else:
+            del self.fields["confirmed"]
+            self.fields["body"].initial = message.body
+            self.fields["body"].help_text = _("Change the text if %(platform)s refused it for its text.") % {
+                "platform": platform
+            }
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", _("Send again"), css_class="btn-primary"))
+
+    def save(self, *, actor):
+        return services.send_again(
+            message_id=self.message.pk,
+            actor=actor,
+            confirmed=self.cleaned_data.get("confirmed", False),
+            body=self.cleaned_data.get("body"),
+        )

@@ -4,14 +4,18 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from queues.models import SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Tag
 
 DASHBOARD_COUNT_CAP = 10_000  # the dashboard says "10,000+" rather than counting a huge queue
+# A reply still queued after this long is late: the dashboard counts it with the failed and unknown ones.
+LATE_AFTER = timedelta(minutes=5)
+UNDELIVERED_CAP = 100
 
 
 class CappedCount(Subquery):
@@ -214,4 +218,28 @@ def keyset_page(queryset, sort: str, *, after: str = "", before: str = "", size:
         rows=rows,
         next_cursor=cursor(rows[-1]) if rows and has_next else None,
         previous_cursor=cursor(rows[0]) if rows and has_previous else None,
+    )
+
+
+def undelivered_replies():
+    """Replies an agent should look at: failed, unknown, or queued for more than LATE_AFTER (index
+    message_undelivered)."""
+    late = timezone.now() - LATE_AFTER
+    return Message.objects.filter(
+        Q(delivery__in=[Message.Delivery.FAILED, Message.Delivery.UNKNOWN])
+        | Q(delivery=Message.Delivery.QUEUED, queued_at__lt=late)
+    )
+
+
+def undelivered_count() -> int:
+    """How many, up to UNDELIVERED_CAP + 1 (the dashboard says "100+")."""
+    return undelivered_replies().order_by().values("pk")[: UNDELIVERED_CAP + 1].count()
+
+
+def has_public_reply(convo: Conversation) -> bool:
+    """Has a reply been sent, or is one on its way? (A Play review has one public reply; a new one replaces it.)"""
+    return (
+        Message.objects.filter(conversation=convo, direction=Message.Direction.OUTBOUND)
+        .exclude(delivery=Message.Delivery.FAILED)
+        .exists()
     )

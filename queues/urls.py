@@ -1,6 +1,6 @@
 from django.urls import path
 
-from queues import views
+from queues import delivery_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("conversations/<int:pk>/escalate/", views.escalate, name="conversation-escalate"),
     path("conversations/<int:pk>/close/", views.close, name="conversation-close"),
     path("conversations/<int:pk>/reopen/", views.reopen, name="conversation-reopen"),
+    path("replies/<int:pk>/send-again/", delivery_views.send_again, name="reply-send-again"),
 ]

@@ -56,6 +56,8 @@ def dashboard(request):
             "groups": [(label, rows) for label, rows in groups if rows],
             "count_cap": selectors.DASHBOARD_COUNT_CAP,
             "mine": selectors.my_conversations(request.user),
+            "undelivered": selectors.undelivered_count(),
+            "undelivered_cap": selectors.UNDELIVERED_CAP,
         },
     )
 

@@ -135,12 +135,12 @@ class DashboardTests(PortalTestCase):
 
     def test_dashboard_query_count_does_not_grow_with_rows(self):
         f.ConversationFactory.create_batch(2, assignee=self.agent)
-        # session, user, its two permission lookups, queues with counts, my conversations
-        with self.assertNumQueries(6):
+        # session, user, its two permission lookups, queues with counts, my conversations, undelivered replies
+        with self.assertNumQueries(7):
             self.client.get("/")
         f.ConversationFactory.create_batch(30, assignee=self.agent)
         f.ConversationFactory.create_batch(30, channel=self.play)
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(7):
             self.client.get("/")
 
 
@@ -401,7 +401,7 @@ class ActionTests(PortalTestCase):
         convo = f.ConversationFactory(channel=self.x)
         response = self.post(convo, "reply", {"body": "Could you try a refresh?"}, follow=True)
         self.assertRedirects(response, detail(convo))
-        self.assertIn("Reply queued for sending.", self.messages_of(response))
+        self.assertIn("The reply will be sent to X in a moment.", self.messages_of(response))
         self.post(convo, "reply", {"body": "", "clipping": f.statement().pk})
         bodies = list(Message.objects.filter(conversation=convo).values_list("body", "clipping"))
         self.assertEqual(bodies, [("Could you try a refresh?", None), (f.statement().body, f.statement().pk)])

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues.admin.base import ReadOnlyAdmin, SearchByConversationNumber
+from queues.admin.delivery import AttemptInline, send_again_selected
 from queues.models import Event, Message, Note
 
 
@@ -16,6 +17,8 @@ def _excerpt(text: str) -> str:
 @admin.register(Message)
 class MessageAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     list_display = ("__str__", "conversation", "direction", "delivery", "author", "text", "created_at")
+    inlines = (AttemptInline,)
+    actions = (send_again_selected,)
     list_filter = ("direction", "delivery", "created_at")
     list_select_related = ("conversation", "author")
     search_fields = ("=external_id",)
@@ -24,6 +27,9 @@ class MessageAdmin(SearchByConversationNumber, ReadOnlyAdmin):
     @admin.display(description=_("text"))
     def text(self, obj):
         return _excerpt(obj.body)
+
+    def has_send_again_permission(self, request):
+        return request.user.has_perm("queues.change_conversation")
 
 
 @admin.register(Note)

@@ -2,7 +2,19 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+
+def admins_see_attempts(apps, schema_editor):
+    config = apps.get_app_config("queues")
+    config.models_module = True
+    create_permissions(config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    view_attempt = Permission.objects.get(content_type__app_label="queues", codename="view_attempt")
+    for group in Group.objects.filter(name="Admins"):
+        group.permissions.add(view_attempt)
 
 
 class Migration(migrations.Migration):
@@ -90,7 +102,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='message',
-            index=models.Index(condition=models.Q(('delivery__in', ['queued', 'failed', 'unknown'])), fields=['delivery', 'created_at'], name='message_undelivered'),
+            index=models.Index(condition=models.Q(('delivery__in', ['queued', 'failed', 'unknown'])), fields=['delivery', 'queued_at'], name='message_undelivered'),
         ),
         migrations.AddConstraint(
             model_name='message',
@@ -105,4 +117,5 @@ class Migration(migrations.Migration):
             model_name='attempt',
             index=models.Index(fields=['message', 'started_at'], name='attempt_message_started'),
         ),
+        migrations.RunPython(admins_see_attempts, migrations.RunPython.noop),
     ]

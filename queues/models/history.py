@@ -58,7 +58,7 @@ class Message(OutboxItem):
             models.Index(fields=["lease_expires_at"], condition=Q(delivery="sending"), name="message_outbox_leased"),
             # The dashboard's undelivered replies.
             models.Index(
-                fields=["delivery", "created_at"],
+                fields=["delivery", "queued_at"],
                 condition=Q(delivery__in=["queued", "failed", "unknown"]),
                 name="message_undelivered",
             ),

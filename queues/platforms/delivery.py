@@ -33,17 +33,6 @@ RESEND_IS_HARMLESS = {Platform.GOOGLE_PLAY}
 NO_CREDENTIALS_WAIT = timedelta(minutes=5)
 
 
-def post_url(platform: str, external_id: str) -> str:
-    """Where an agent sees what was posted; empty when the platform has no page for one reply."""
-    if not external_id:
-        return ""
-    if platform == Platform.X:
-        return f"https://x.com/i/web/status/{external_id}"
-    if platform == Platform.FACEBOOK:
-        return f"https://www.facebook.com/{external_id}"
-    return ""
-
-
 class Replies:
     """The outbox kind of Message: customers' replies."""
 

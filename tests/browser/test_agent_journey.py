@@ -62,7 +62,7 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
     assert page.input_value("textarea.reply-body") == "Could you clear the cache and restart, then tell us?"
     assert page.locator(".reply-counter").inner_text() == "228 characters left"
     page.get_by_role("button", name="Send reply").click()
-    page.wait_for_selector("text=Reply queued for sending.")
+    page.wait_for_selector("text=The reply will be sent to X in a moment.")
     assert page.locator(".timeline-outbound").filter(has_text="Could you clear the cache").count() == 1
 
     open_section(page, "Put on hold")
