@@ -339,3 +339,12 @@ def test_in_production_a_system_check_warns_of_active_channels_without_credentia
     assert "queues.W101" in warned and "@Firefox has no credentials" in warned
     assert '"x:@Firefox"' in warned
     assert "@FirefoxSupport has no credentials" not in warned  # it is in the file
+
+
+def test_a_reply_whose_text_looks_like_a_date_is_sent_as_written(server):
+    message = reply("Firefox", external_id="1000_2000", body="2026-12-01 12:00:00")
+
+    deliver()
+
+    assert server.received(FACEBOOK)[0].text == "2026-12-01 12:00:00"
+    assert state(message) == "sent"

@@ -6,12 +6,13 @@ transaction, so no row lock is held while a platform thinks."""
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
@@ -26,8 +27,11 @@ WHERE delivery = 'queued' AND id = (
     SELECT id FROM {table} WHERE delivery = 'queued' AND next_attempt_at <= %s
     ORDER BY next_attempt_at LIMIT 1 {lock}
 )
-RETURNING id
+RETURNING {returning}
 """
+# What every claim returns of the item itself; a kind adds what its send needs (claim_columns).
+ITEM_COLUMNS = ("id", "delivery", "queued_at", "created_at", "attempts", "lease_owner", "lease_expires_at")
+DATETIME_COLUMNS = ("queued_at", "created_at", "lease_expires_at")
 
 
 @dataclass(frozen=True)
@@ -44,19 +48,39 @@ def lease_seconds() -> float:
 
 
 def claim(kind, *, owner: str, now: datetime | None = None):
-    """The primary key of the next due item, now `sending` and leased to owner; None when nothing is due.
+    """The next due item, now `sending` and leased to owner, with what its kind needs to send it; None when nothing
+    is due.
 
-    One statement, committed at once. PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite runs
-    one writer at a time and the outer `delivery = 'queued'` guard keeps a row from being claimed twice."""
+    One statement in autocommit: the item and its kind's columns (claim_columns: scalar subqueries) come back in
+    the same round trip. PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite runs one writer at
+    a time and the outer `delivery = 'queued'` guard keeps a row from being claimed twice."""
     now = now or timezone.now()
     table = connection.ops.quote_name(kind.model._meta.db_table)
     lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    columns = {**{name: name for name in ITEM_COLUMNS}, **kind.claim_columns(table)}
+    returning = ", ".join(f"{sql} AS {connection.ops.quote_name(name)}" for name, sql in columns.items())
     adapt = connection.ops.adapt_datetimefield_value
     expires = now + timedelta(seconds=lease_seconds())
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(table=table, lock=lock), [owner, adapt(expires), adapt(now)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL.format(table=table, lock=lock, returning=returning), [owner, adapt(expires), adapt(now)]
+        )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    values = dict(zip(columns, row, strict=True))
+    for name in DATETIME_COLUMNS:
+        values[name] = _aware(values[name])
+    return kind.claimed(values)
+
+
+def _aware(value):
+    """Raw SQL skips the model's converters: SQLite returns datetimes naive (UTC), or as text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
 
 
 def backoff(attempts: int) -> timedelta:

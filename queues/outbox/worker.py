@@ -59,14 +59,14 @@ class Worker:
         for kind in self.kinds:
             if self.stopping.is_set():
                 break
-            pk = engine.claim(kind, owner=self.owner)
-            if pk is not None:
+            item = engine.claim(kind, owner=self.owner)
+            if item is not None:
                 busy = True
-                self.send(kind, pk)
+                self.send(kind, item)
         return busy
 
-    def send(self, kind, pk) -> None:
-        item = kind.load(pk)
+    def send(self, kind, item) -> None:
+        pk = item.pk
         wait = kind.wait_reason(item)
         if wait:
             self.counts["waiting"] += kind.wait(item, reason=wait)

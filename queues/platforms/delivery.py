@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,27 +50,57 @@ class Replies:
             credentials = platform_credentials.load_configured()
         self.credentials = credentials
         self.out = out or sys.stdout
+        self._channels = {}
+
+    def claim_columns(self, table: str) -> dict:
+        """What a send needs beyond the message, as scalar subqueries the claim returns in its own round trip."""
+        conversation = f"(SELECT c.{{}} FROM queues_conversation c WHERE c.id = {table}.conversation_id)"  # noqa: S608
+        return {
+            "conversation_id": "conversation_id",
+            "body": "body",
+            "conversation_external_id": conversation.format("external_id"),
+            "channel_id": conversation.format("channel_id"),
+            # The customer's latest post in the thread: where an X reply goes. (table is our model's quoted name.)
+            "latest_customer_post": (
+                f"(SELECT m.external_id FROM {table} m WHERE m.conversation_id = {table}.conversation_id "  # noqa: S608
+                "AND m.direction = 'inbound' AND m.external_id <> '' ORDER BY m.created_at DESC, m.id DESC LIMIT 1)"
+            ),
+        }
+
+    def claimed(self, values: dict) -> Message:
+        extra = {key: values.pop(key) for key in ("conversation_external_id", "channel_id", "latest_customer_post")}
+        item = Message(direction=Message.Direction.OUTBOUND, **values)
+        for key, value in extra.items():
+            setattr(item, key, value)
+        return item
 
     def load(self, pk) -> Message:
+        """The same item claim() returns, read without claiming it (for a lease that expired)."""
         latest_customer_post = (
             Message.objects.filter(conversation=OuterRef("conversation"), direction=Message.Direction.INBOUND)
             .exclude(external_id="")
             .order_by("-created_at", "-id")
             .values("external_id")[:1]
         )
-        return (
-            Message.objects.select_related("conversation__channel")
-            .annotate(latest_customer_post=Subquery(latest_customer_post))
-            .get(pk=pk)
-        )
+        return Message.objects.annotate(
+            conversation_external_id=F("conversation__external_id"),
+            channel_id=F("conversation__channel_id"),
+            latest_customer_post=Subquery(latest_customer_post),
+        ).get(pk=pk)
+
+    def channel(self, item: Message) -> Channel:
+        """Channels are few and change rarely: each is read once per worker."""
+        if item.channel_id not in self._channels:
+            self._channels[item.channel_id] = Channel.objects.get(pk=item.channel_id)
+        return self._channels[item.channel_id]
 
     def label(self, item: Message) -> str:
-        return item.conversation.channel.get_platform_display()
+        return self.channel(item).get_platform_display()
 
     def wait_reason(self, item: Message) -> str:
         if self.backend != "platforms":
             return ""
-        channel = item.conversation.channel
+        channel = self.channel(item)
         if self.credentials.for_channel(channel.platform, channel.account) is None:
             return _("no credentials for %(account)s") % {"account": channel.account}
         return ""
@@ -78,12 +108,12 @@ class Replies:
     def wait(self, item: Message, *, reason: str) -> int:
         """Every queued reply of the channel waits, not just this one: one write instead of one per reply."""
         waiting = Message.objects.filter(
-            Q(pk=item.pk) | Q(conversation__channel_id=item.conversation.channel_id, delivery=Delivery.QUEUED)
+            Q(pk=item.pk) | Q(conversation__channel_id=item.channel_id, delivery=Delivery.QUEUED)
         )
         return engine.release(waiting, reason=reason, until=timezone.now() + NO_CREDENTIALS_WAIT)
 
     def resend_after_lost_lease(self, item: Message) -> bool:
-        return self.backend == "console" or item.conversation.channel.platform in RESEND_IS_HARMLESS
+        return self.backend == "console" or self.channel(item).platform in RESEND_IS_HARMLESS
 
     def unknown_reason(self, item: Message) -> str:
         return _("The worker stopped while sending: check on %(platform)s before sending again.") % {
@@ -111,26 +141,25 @@ class Replies:
     def send(self, item: Message) -> Sent:
         if self.backend == "console":
             return self._print(item)
-        convo = item.conversation
-        channel = convo.channel
+        channel = self.channel(item)
         secrets = self.credentials.for_channel(channel.platform, channel.account)
         if channel.platform == Platform.X:
             return x.send_reply(
                 secrets=secrets,
                 text=item.body,
-                in_reply_to_tweet_id=item.latest_customer_post or convo.external_id,
+                in_reply_to_tweet_id=item.latest_customer_post or item.conversation_external_id,
             )
         if channel.platform == Platform.GOOGLE_PLAY:
             return google_play.send_reply(
-                secrets=secrets, package=channel.account, review_id=convo.external_id, text=item.body
+                secrets=secrets, package=channel.account, review_id=item.conversation_external_id, text=item.body
             )
-        return facebook.send_reply(secrets=secrets, comment_id=convo.external_id, text=item.body)
+        return facebook.send_reply(secrets=secrets, comment_id=item.conversation_external_id, text=item.body)
 
     def _print(self, item: Message) -> Sent:
-        channel = item.conversation.channel
+        channel = self.channel(item)
         self.out.write(
             f"--- reply #{item.pk} to {channel.get_platform_display()} {channel.account}, "
-            f"conversation #{item.conversation_id} ({item.conversation.external_id})\n{item.body}\n---\n"
+            f"conversation #{item.conversation_id} ({item.conversation_external_id})\n{item.body}\n---\n"
         )
         self.out.flush()
         time.sleep(settings.DELIVERY_CONSOLE_DELAY_SECONDS)
