@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import timedelta
 
+import requests
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -51,6 +52,8 @@ class Replies:
         self.credentials = credentials
         self.out = out or sys.stdout
         self._channels = {}
+        # One keep-alive session per worker: a reply does not pay a new connection (and TLS handshake) each time.
+        self.session = requests.Session()
 
     def claim_columns(self, table: str) -> dict:
         """What a send needs beyond the message, as scalar subqueries the claim returns in its own round trip."""
@@ -148,12 +151,19 @@ class Replies:
                 secrets=secrets,
                 text=item.body,
                 in_reply_to_tweet_id=item.latest_customer_post or item.conversation_external_id,
+                session=self.session,
             )
         if channel.platform == Platform.GOOGLE_PLAY:
             return google_play.send_reply(
-                secrets=secrets, package=channel.account, review_id=item.conversation_external_id, text=item.body
+                secrets=secrets,
+                package=channel.account,
+                review_id=item.conversation_external_id,
+                text=item.body,
+                session=self.session,
             )
-        return facebook.send_reply(secrets=secrets, comment_id=item.conversation_external_id, text=item.body)
+        return facebook.send_reply(
+            secrets=secrets, comment_id=item.conversation_external_id, text=item.body, session=self.session
+        )
 
     def _print(self, item: Message) -> Sent:
         channel = self.channel(item)
