@@ -53,7 +53,8 @@ def worker_env(server, tmp_path):
         "X_API_URL": server.url,
         "GOOGLE_PLAY_API_URL": server.url,
         "FACEBOOK_GRAPH_URL": server.url,
-        "OUTBOX_LEASE_SECONDS": "3",
+        # Long enough that no send on a busy machine outlasts it; the kill test shortens it.
+        "OUTBOX_LEASE_SECONDS": "60",
         "OUTBOX_REAP_SECONDS": "1",
         "OUTBOX_IDLE_POLL_SECONDS": "1",
         "PLATFORM_READ_TIMEOUT": "60",
@@ -127,6 +128,7 @@ def test_sigterm_lets_the_current_send_finish_then_exits_zero(server, worker_env
 def test_a_worker_killed_mid_send_leaves_play_sent_once_and_x_unknown_never_reposted(server, worker_env):
     server.answer(X, HANG)
     server.answer(PLAY, HANG)
+    worker_env = {**worker_env, "OUTBOX_LEASE_SECONDS": "3"}
     on_x, on_play = reply(X, 1, body="Sorry, looking into it"), reply(PLAY, 1, body="Fixed in 128")
     doomed = [start(worker_env), start(worker_env)]
     wait_for(lambda: server.received(X) and server.received(PLAY), what="both requests to hang")
