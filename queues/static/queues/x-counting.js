@@ -1,6 +1,7 @@
 // X's weighted length of a text, for the live counter: the algorithm of queues/platforms/x/counting.py
 // (read its docstring for the rules), step for step, over the same tables (x-text-data.js), so that the
-// browser and the server agree to the character. Linear in the text: no backtracking pattern.
+// browser and the server agree to the character. Linear in the text: loops over code points, and no
+// pattern that can backtrack over more than a few characters.
 (function (root) {
   "use strict";
 
