@@ -1,6 +1,7 @@
 """What agents write on a conversation: internal notes, and replies to the customer through the outbox."""
 
 from django.db import transaction
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext as _
 
 from queues import platforms
@@ -23,7 +24,7 @@ def check_reply(platform: str, body: str) -> None:
     """InvalidInput when the platform would refuse this text (queues/platforms/)."""
     problems = platforms.reply_problems(platform, body)
     if problems:
-        if platforms.reply_length(platform, body) > platforms.MAX_LENGTH[platform]:
+        if (platforms.reply_length(platform, body) or platforms.MAX_CHARACTERS) > platforms.MAX_LENGTH[platform]:
             reason = _("too long for %(platform)s") % {"platform": platforms.label(platform)}
         else:
             reason = None
@@ -51,7 +52,7 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
         clipping = Clipping.objects.filter(pk=clipping_id, is_active=True).first()
         if clipping is None:
             raise InvalidInput(_("That clipping does not exist or is not active."), field="clipping")
-    body = (body or "").strip() or (clipping.body if clipping else "")
+    body = normalize_newlines((body or "").strip()) or (clipping.body if clipping else "")
     convo = lock_for(Action.REPLY, conversation_id, actor)
     message = queue_reply(convo, actor, body, clipping)
     record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
