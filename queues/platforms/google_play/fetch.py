@@ -176,14 +176,20 @@ def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, ses
         params = {"maxResults": PAGE_SIZE, **({"token": page_token} if page_token else {})}
         what = _("reviews page %(n)d") % {"n": len(pages) + 1}
         try:
-            reviews, page_token = _page(channel, url, params, token, outcome, session, what)
+            try:
+                reviews, page_token = _page(channel, url, params, token, outcome, session, what)
+            except _TokenRejected:
+                # An expired or revoked token: one new one, as the reply client does.
+                token = _renewed(channel, account, token, session)
+                reviews, page_token = _page(channel, url, params, token, outcome, session, what, renewed=True)
         except RateLimited as limited:
             # Nothing is written from a run cut short: the pages read are read again next time.
             outcome.note = rate_limited_note(limited.until)
             return outcome
         pages.append(reviews)
-        newest = [_modified(review) for review in reviews]
-        if not page_token or (newest and max(newest) <= since):
+        modified = [_modified(review) for review in reviews]
+        # Listed most recently modified first: a page that reaches what the last run took in is the last one.
+        if not page_token or not modified or min(modified) <= since:
             break
     newest_seen = max((_modified(review) for reviews in pages for review in reviews), default=-1)
     for index, reviews in reversed(list(enumerate(pages))):
@@ -215,7 +221,18 @@ def _modified(review) -> int:
         return LAST_SECOND * 1000
 
 
-def _page(channel, url, params, token, outcome, session, what) -> tuple[list, str]:
+class _TokenRejected(Exception):
+    pass
+
+
+def _renewed(channel: Channel, account, rejected: str, session) -> str:
+    try:
+        return client._token(account, session=session, rejected=rejected)
+    except DeliveryError as error:
+        raise FetchError(f"{channel.account}: {error.reason}") from None
+
+
+def _page(channel, url, params, token, outcome, session, what, renewed=False) -> tuple[list, str]:
     response, document = get_json(
         channel,
         url,
@@ -231,6 +248,8 @@ def _page(channel, url, params, token, outcome, session, what) -> tuple[list, st
         words = responses.words(error["message"]) if error.get("message") else responses.body_words(response)
         if status == 429:
             raise RateLimited(responses.retry_after(response))
+        if status == 401 and not renewed:
+            raise _TokenRejected
         if status in (401, 403):
             raise refused(channel, response, words)
         raise unexpected(channel, response, words)
