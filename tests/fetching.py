@@ -88,4 +88,3 @@ class FetchTestCase(TestCase):
                 .order_by("pk")
             ),
         )
-

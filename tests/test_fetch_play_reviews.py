@@ -32,7 +32,11 @@ def review(number: int, *, minutes: int = 0, stars: int = 4, text: str = "", rep
     if reply:
         moment = BASE + number * 60 + (reply_minutes if reply_minutes is not None else minutes + 30) * 60
         comments.append({"developerComment": {"text": reply, "lastModified": {"seconds": str(moment), "nanos": 0}}})
-    return {"reviewId": f"gp:AOqpTOInvented{number:04d}", "authorName": f"Invented Reviewer {number}", "comments": comments}
+    return {
+        "reviewId": f"gp:AOqpTOInvented{number:04d}",
+        "authorName": f"Invented Reviewer {number}",
+        "comments": comments,
+    }
 
 
 class PlayFetchTestCase(FetchTestCase):

@@ -1,6 +1,6 @@
 import time
-from io import StringIO
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -63,7 +63,9 @@ class FetchTests(XFetchTestCase):
         out = self.run_command("--channel", "@FirefoxSupport")
         self.assertEqual(out, "@FirefoxSupport: 2 new conversations, 1 follow-up, 0 replies already sent\n")
         convo = Conversation.objects.get(external_id=f"19{1:017d}")
-        self.assertEqual((convo.author_handle, convo.body), ("@invented_1", "@FirefoxSupport invented question 1 & more"))
+        self.assertEqual(
+            (convo.author_handle, convo.body), ("@invented_1", "@FirefoxSupport invented question 1 & more")
+        )
         self.assertEqual(convo.queue, convo.channel.working_queue)
         self.assertEqual(list(convo.messages.values_list("external_id", flat=True)), [f"19{3:017d}"])
         cursor = FetchCursor.objects.get(channel__account="@FirefoxSupport")
@@ -156,7 +158,9 @@ class RefusalTests(XFetchTestCase):
         self.server.add_x_posts([mention(1, author=customer(1))], [customer(1)])
         before = self.snapshot()
         message = self.run_failing("--channel", "@FirefoxSupport")
-        self.assertIn("@FirefoxSupport: the platform refused the channel's credentials (HTTP 401: Unauthorized)", message)
+        self.assertIn(
+            "@FirefoxSupport: the platform refused the channel's credentials (HTTP 401: Unauthorized)", message
+        )
         self.assertEqual(self.snapshot(), before)
 
     def test_a_forbidden_answer_fails_naming_the_channel(self):
