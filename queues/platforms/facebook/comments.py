@@ -95,20 +95,24 @@ class CommentsImporter(Importer):
 
     def write(self, comments: list[Comment], summary: Summary) -> None:
         ids = {c.id for c in comments} | {c.parent_id for c in comments if c.parent_id}
-        thread: dict[str, Conversation] = {}
+        # A comment id -> its conversation: a Conversation (new in this batch, or found by its external id), or
+        # only the id of the conversation a recorded message belongs to, which is all writing needs.
+        thread: dict[str, Conversation | int] = {}
         known: set[str] = set()
-        for convo in Conversation.objects.filter(channel=self.channel, external_id__in=ids).order_by("pk"):
+        for convo in (
+            Conversation.objects.filter(channel=self.channel, external_id__in=ids)
+            .only("id", "external_id", "metadata")
+            .order_by("pk")
+        ):
             thread[convo.external_id] = convo
             known |= {convo.external_id, convo.metadata.get("comment_id", convo.external_id)}
         recorded = dict(
-            Message.objects.filter(conversation__channel=self.channel, external_id__in=ids).values_list(
-                "external_id", "conversation_id"
-            )
+            Message.objects.filter(conversation__channel=self.channel, external_id__in=ids)
+            .order_by()
+            .values_list("external_id", "conversation_id")
         )
-        if recorded:
-            owners = Conversation.objects.in_bulk(set(recorded.values()))
-            thread |= {comment_id: owners[pk] for comment_id, pk in recorded.items()}
-            known |= recorded.keys()
+        thread |= recorded
+        known |= recorded.keys()
         new, replies, follow_ups = [], [], []
         for comment in comments:
             if comment.id in known:
@@ -128,7 +132,7 @@ class CommentsImporter(Importer):
             elif by_page:
                 replies.append(
                     Message(
-                        conversation=convo,
+                        **_of(convo),
                         external_id=comment.id,
                         author_name=comment.author_name,
                         body=comment.text,
@@ -144,7 +148,7 @@ class CommentsImporter(Importer):
             services.record_sent_replies_bulk(messages=replies, details=self.details)
         for convo, comment in follow_ups:
             services.record_customer_message(
-                conversation_id=convo.pk,
+                conversation_id=convo.pk if isinstance(convo, Conversation) else convo,
                 body=comment.text,
                 external_id=comment.id,
                 author_name=comment.author_name,
@@ -165,6 +169,10 @@ class CommentsImporter(Importer):
             metadata={"comment_id": comment.id, "author_id": comment.author_id},
             created_at=comment.created_at,
         )
+
+
+def _of(convo: Conversation | int) -> dict:
+    return {"conversation": convo} if isinstance(convo, Conversation) else {"conversation_id": convo}
 
 
 class HookComments(CommentsImporter):

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from queues.models import Channel
@@ -60,8 +59,7 @@ def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, ses
         importer = GraphComments(
             source, channel=channel, page_id=page_id, items=items, details={"fetched_from": "facebook:feed"}
         )
-        with transaction.atomic():
-            outcome.add(importer.run(dry_run=dry_run))
+        outcome.add(importer.run(dry_run=dry_run))
     return outcome
 
 
