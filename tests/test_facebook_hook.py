@@ -8,7 +8,7 @@ from django.test import Client, override_settings
 from queues import services
 from queues.models import Conversation, Message, WebhookDelivery
 from tests import factories as f
-from tests.fetching import FetchTestCase
+from tests.fetching import RUN_LOCK_QUERIES, FetchTestCase
 from tests.platform_servers import FACEBOOK_SECRETS
 
 APP_SECRET = "local-webhook-app-secret"
@@ -214,7 +214,7 @@ class ProcessingTests(HookTestCase):
         self.assertIn("is not JSON", message)
 
     def test_nothing_stored_costs_one_query(self):
-        with self.assertNumQueries(2):  # the Facebook channels, the deliveries not yet worked
+        with self.assertNumQueries(2 + RUN_LOCK_QUERIES):  # the Facebook channels, the deliveries not yet worked
             self.assertEqual(self.run_command(), "no webhook deliveries to take in\n")
 
     def test_a_dry_run_writes_nothing_and_leaves_the_delivery_to_be_worked(self):

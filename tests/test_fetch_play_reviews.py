@@ -4,7 +4,7 @@ from queues import services
 from queues.models import Conversation, FetchCursor, Message
 from tests import factories as f
 from tests import platform_answers as answers
-from tests.fetching import FetchTestCase
+from tests.fetching import RUN_LOCK_QUERIES, FetchTestCase
 
 FIREFOX = "org.mozilla.firefox"
 BASE = 1_795_000_000  # seconds: 2026-11-18
@@ -76,7 +76,7 @@ class FetchTests(PlayFetchTestCase):
         self.assertEqual(FetchCursor.objects.get(channel__account=FIREFOX).since_id, str((BASE + 120) * 1000 + 250))
 
         self.server.gets.clear()
-        with self.assertNumQueries(1):
+        with self.assertNumQueries(1 + RUN_LOCK_QUERIES):
             out = self.run_command("--channel", FIREFOX)
         self.assertEqual(out, f"{FIREFOX}: nothing new\n")
         self.assertEqual(len(self.server.get_requests()), 1)

@@ -5,14 +5,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connections
-from django.test import TransactionTestCase
+from django.test import override_settings
 
 from queues.models import Conversation, FetchCursor
 from queues.platforms.fetching import lock_key
+from tests import factories as f
 from tests import platform_answers as answers
 from tests.feed_servers import PASS
-from tests.fetching import FetchTestCase
-from tests.platform_servers import X_SECRETS
+from tests.fetching import RUN_LOCK_QUERIES, FetchTestCase
+from tests.platform_servers import X_SECRETS, refused_url
 
 SUPPORT = {"id": "2000000000000000001", "username": "FirefoxSupport", "name": "Firefox Support"}
 FIREFOX = {"id": "2000000000000000002", "username": "firefox", "name": "Firefox"}
@@ -73,7 +74,7 @@ class FetchTests(XFetchTestCase):
         self.assertEqual(convo.events.get(kind="created").details, {"fetched_from": "x:mentions"})
 
         self.server.gets.clear()
-        with self.assertNumQueries(1):  # the channels with their cursors; nothing new is nothing written
+        with self.assertNumQueries(1 + RUN_LOCK_QUERIES):  # the channels with their cursors; nothing is written
             out = self.run_command("--channel", "@FirefoxSupport")
         self.assertEqual(out, "@FirefoxSupport: nothing new\n")
         requests = self.server.get_requests()
@@ -168,6 +169,22 @@ class RefusalTests(XFetchTestCase):
         message = self.run_failing("--channel", "@FirefoxSupport")
         self.assertIn("@FirefoxSupport: the platform refused the channel's credentials (HTTP 403", message)
 
+    def test_an_account_x_does_not_know_fails_naming_the_channel(self):
+        del self.server.x_users["firefox"]
+        self.addCleanup(self.server.add_x_user, FIREFOX)
+        message = self.run_failing("--channel", "@Firefox")
+        self.assertIn("@Firefox: X has no user Firefox (Could not find user with username: [Firefox].)", message)
+
+    def test_an_unreachable_platform_fails_naming_the_channel_and_the_other_channels_are_still_fetched(self):
+        mara = customer(1)
+        self.server.add_x_posts([mention(1, author=mara, brand=FIREFOX)], [mara])
+        FetchCursor.objects.create(channel=f.channel("@FirefoxSupport"), account_id="1")
+        with override_settings(X_API_URL=refused_url()):
+            message = self.run_failing()
+        self.assertIn("@FirefoxSupport: ", message)
+        self.assertIn("no answer", message)
+        self.assertIn("@Firefox: ", message)
+
     def test_a_channel_missing_from_the_credentials_file_fails_naming_it(self):
         self.write_credentials({})
         message = self.run_failing("--channel", "@Firefox")
@@ -212,14 +229,17 @@ class BadPageTests(XFetchTestCase):
 
 
 @pytest.mark.postgres
-class OverlapTests(TransactionTestCase):
+class OverlapTests(XFetchTestCase):
     def test_a_run_that_finds_another_in_progress_does_nothing(self):
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [lock_key("fetch_x")])
+            self.server.add_x_posts([mention(1, author=customer(1))], [customer(1)])
             out = StringIO()
             call_command("fetch_x", stdout=out)
             self.assertEqual(out.getvalue(), "another fetch_x run is in progress; this one did nothing\n")
+            self.assertEqual(self.server.get_requests(), [])
+            self.assertFalse(Conversation.objects.exists())
         finally:
             other.close()
