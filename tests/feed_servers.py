@@ -129,7 +129,13 @@ class FeedServer(PlatformServer):
         posts.sort(key=lambda p: int(p["id"]), reverse=True)
         if query.get("since_id"):
             posts = [p for p in posts if int(p["id"]) > int(query["since_id"])]
-        start = int(query.get("pagination_token", "0") or 0)
+        token = query.get("pagination_token", "0") or "0"
+        if not token.isdigit():
+            return answers.x_invalid_request(
+                f"The `pagination_token` query parameter value [{token}] is not valid",
+                {"pagination_token": [token]},
+            )
+        start = int(token)
         page = posts[start : start + size]
         if not page:
             return Answer(200, {"meta": {"result_count": 0}})

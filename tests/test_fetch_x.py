@@ -120,6 +120,23 @@ class FetchTests(XFetchTestCase):
         cursor.refresh_from_db()
         self.assertEqual((cursor.since_id, cursor.page_token, cursor.pending_since_id), (f"19{150:017d}", "", ""))
 
+    def test_a_kept_page_token_x_no_longer_takes_starts_the_reading_again(self):
+        mara = customer(1)
+        self.server.add_x_posts([mention(1, author=mara)], [mara])
+        FetchCursor.objects.create(
+            channel=f.channel("@FirefoxSupport"),
+            account_id=SUPPORT["id"],
+            page_token="b26v89c19zqg8o3f",
+            pending_since_id="5",
+        )
+        out = self.run_command("--channel", "@FirefoxSupport")
+        self.assertEqual(out, "@FirefoxSupport: 1 new conversation, 0 follow-ups, 0 replies already sent\n")
+        self.assertEqual(
+            [r.query.get("pagination_token") for r in self.mentions_requests()], ["b26v89c19zqg8o3f", None]
+        )
+        cursor = FetchCursor.objects.get(channel__account="@FirefoxSupport")
+        self.assertEqual((cursor.since_id, cursor.page_token, cursor.pending_since_id), (f"19{1:017d}", "", ""))
+
     def test_a_page_read_again_changes_nothing(self):
         mara = customer(1)
         self.server.add_x_posts([mention(1, author=mara), mention(2, author=mara, thread=1)], [mara])

@@ -160,11 +160,7 @@ class PlayPageImporter(PlayReviewsImporter):
 def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, session=None) -> Outcome:
     """Take in the app's reviews modified since the newest one the portal has."""
     outcome = Outcome(channel)
-    try:
-        account = client._account(secrets["service_account_file"])
-        token = client._token(account, session=session)
-    except DeliveryError as error:
-        raise FetchError(f"{channel.account}: {error.reason}") from None
+    token = _token(channel, secrets, session)
     cursor = cursor_of(channel)
     since = int(cursor.since_id) if cursor.since_id.isdigit() else -1
     url = (
@@ -180,7 +176,7 @@ def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, ses
                 reviews, page_token = _page(channel, url, params, token, outcome, session, what)
             except _TokenRejected:
                 # An expired or revoked token: one new one, as the reply client does.
-                token = _renewed(channel, account, token, session)
+                token = _token(channel, secrets, session, rejected=token)
                 reviews, page_token = _page(channel, url, params, token, outcome, session, what, renewed=True)
         except RateLimited as limited:
             # Nothing is written from a run cut short: the pages read are read again next time.
@@ -225,9 +221,9 @@ class _TokenRejected(Exception):
     pass
 
 
-def _renewed(channel: Channel, account, rejected: str, session) -> str:
+def _token(channel: Channel, secrets: dict, session, rejected: str = "") -> str:
     try:
-        return client._token(account, session=session, rejected=rejected)
+        return client.bearer_token(secrets["service_account_file"], session=session, rejected=rejected)
     except DeliveryError as error:
         raise FetchError(f"{channel.account}: {error.reason}") from None
 

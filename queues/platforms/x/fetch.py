@@ -79,7 +79,7 @@ def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, ses
     if cursor.since_id:
         params["since_id"] = cursor.since_id
     token, newest = cursor.page_token, cursor.pending_since_id
-    pages = []
+    pages, restarted = [], False
     url = f"{base}/2/users/{quote(account_id, safe='')}/mentions"
     while True:
         if token:
@@ -89,6 +89,13 @@ def fetch_channel(channel: Channel, secrets: dict, *, dry_run: bool = False, ses
         except RateLimited as limited:
             outcome.note = rate_limited_note(limited.until)
             break
+        except _StaleToken as stale:
+            if not cursor.page_token or restarted:
+                raise stale.error from None
+            # The page token a stopped run kept is no longer taken: read from since_id again, which is harmless.
+            restarted, token, newest, pages = True, "", "", []
+            params.pop("pagination_token", None)
+            continue
         meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
         newest = newest or _digits(meta.get("newest_id")) or _newest(document)
         pages.append((text, document))
@@ -145,11 +152,19 @@ def _page(channel, url, params, headers, outcome, session, *, number: int) -> tu
     response, document = get_json(
         channel, url, outcome=outcome, session=session, what=what, params=params, headers=headers
     )
+    if response.status_code == 400 and "pagination_token" in params:
+        raise _StaleToken(unexpected(channel, response, _words(response, document)))
     _check(channel, response, document)
     meta = document.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise PageProblem(f"{channel.account}: {what}", "meta", _("must be an object"))
     return response.text, document
+
+
+class _StaleToken(Exception):
+    def __init__(self, error: FetchError):
+        super().__init__(error)
+        self.error = error
 
 
 def _check(channel: Channel, response, document: dict) -> None:
