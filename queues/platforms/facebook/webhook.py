@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
@@ -44,7 +45,8 @@ def receive(request):
         return _handshake(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    sender = request.META.get("REMOTE_ADDR")
+    # Resolved as the sign-in throttle does (PROXY_COUNT): behind a proxy, REMOTE_ADDR is the proxy.
+    sender = get_client_ip_address(request)
     body = request.body
     if not signature_matches(body, request.headers.get("X-Hub-Signature-256", ""), settings.FACEBOOK_APP_SECRET):
         log.warning("Facebook webhook: refused a POST from %s: missing or bad X-Hub-Signature-256", sender)
@@ -69,7 +71,7 @@ def _handshake(request):
     token = settings.FACEBOOK_VERIFY_TOKEN
     given = request.GET.get("hub.verify_token", "")
     if request.GET.get("hub.mode") != "subscribe" or not token or not hmac.compare_digest(given, token):
-        log.warning("Facebook webhook: refused a verification request from %s", request.META.get("REMOTE_ADDR"))
+        log.warning("Facebook webhook: refused a verification request from %s", get_client_ip_address(request))
         return HttpResponseForbidden("bad verify token", content_type="text/plain")
     return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
 
