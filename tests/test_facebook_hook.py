@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from queues import services
 from queues.models import Conversation, Message, WebhookDelivery
@@ -205,6 +206,17 @@ class ProcessingTests(HookTestCase):
         self.assertEqual(list(Conversation.objects.values_list("external_id", flat=True)), ["5550001_4"])
         self.assertEqual(before[1:], ([], []))
         self.assertEqual(WebhookDelivery.objects.exclude(problem="").count(), 2)
+
+    def test_admins_see_the_deliveries_that_could_not_be_taken_in(self):
+        self.post(b'{"object": "instagram", "entry": []}')
+        self.post(delivery(comment_change(1)))
+        self.run_failing()
+        admin = Client()
+        admin.force_login(f.UserFactory(username="root", is_staff=True, is_superuser=True))
+        page = admin.get(reverse("admin:queues_webhookdelivery_changelist"), {"state": "problem"})
+        self.assertContains(page, "is not a Page notification")
+        self.assertContains(page, "203.0.113.9")
+        self.assertEqual(len(page.context["cl"].result_list), 1)
 
     def test_a_body_that_is_not_a_page_notification_is_refused_when_worked(self):
         self.post(b'{"object": "instagram", "entry": []}')
