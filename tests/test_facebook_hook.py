@@ -218,6 +218,12 @@ class ProcessingTests(HookTestCase):
         self.assertContains(page, "203.0.113.9")
         self.assertEqual(len(page.context["cl"].result_list), 1)
 
+    def test_a_nul_character_in_a_comment_is_refused(self):
+        self.post(delivery(comment_change(1, message="bad \x00 text")))
+        message = self.run_failing()
+        self.assertIn("comment 5550001_1 (entry[0].changes[0].value).message: contains a NUL character", message)
+        self.assertFalse(Conversation.objects.exists())
+
     def test_a_body_that_is_not_a_page_notification_is_refused_when_worked(self):
         self.post(b'{"object": "instagram", "entry": []}')
         self.post(b"[1, 2")

@@ -163,6 +163,13 @@ class RefusalTests(PlayFetchTestCase):
         message = self.run_failing("--channel", FIREFOX)
         self.assertIn("review gp:AOqpTOInvented0001 (reviews[0]): has no userComment", message)
 
+    def test_a_nul_character_is_refused_before_anything_is_written(self):
+        self.publish(review(1), review(2, text="Title\tBroken \x00 text"))
+        before = self.snapshot()
+        message = self.run_failing("--channel", FIREFOX)
+        self.assertIn("review gp:AOqpTOInvented0002 (reviews[0]): a comment contains a NUL character", message)
+        self.assertEqual(self.snapshot(), before)
+
     def test_a_rate_limit_stops_the_run_and_exits_zero(self):
         self.publish(review(1))
         self.server.answer(

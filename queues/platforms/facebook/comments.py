@@ -78,6 +78,9 @@ class CommentsImporter(Importer):
         value = item.get(key, "")
         if not isinstance(value, str):
             raise self.problem(f"{where}.{key}", _("must be a string"))
+        if "\x00" in value:
+            # PostgreSQL cannot store it in text.
+            raise self.problem(f"{where}.{key}", _("contains a NUL character"))
         if field and len(value) > max_length(Conversation, field):
             raise self.problem(
                 f"{where}.{key}",

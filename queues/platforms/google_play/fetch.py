@@ -90,6 +90,9 @@ class PlayPageImporter(PlayReviewsImporter):
                 raise problem(_("developerComment.text must be a string"))
             reply = developer["text"].strip()
             replied = self._millis(developer.get("lastModified"), problem, "developerComment.lastModified")
+        if "\x00" in text or "\x00" in reply:
+            # PostgreSQL cannot store it in text.
+            raise problem(_("a comment contains a NUL character"))
         language = user.get("reviewerLanguage") or ""
         author = item.get("authorName") or ""
         query = urlencode({"id": self.channel.account, "reviewId": review_id})
@@ -101,8 +104,8 @@ class PlayPageImporter(PlayReviewsImporter):
             ("authorName", author, "author_name"),
             ("reviewId", link, "permalink"),
         ):
-            if not isinstance(value, str):
-                raise problem(_("%(field)s must be a string"), field=name)
+            if not isinstance(value, str) or "\x00" in value:
+                raise problem(_("%(field)s must be a string without NUL characters"), field=name)
             if len(value) > max_length(Conversation, model_field):
                 raise problem(
                     _("%(field)s is longer than %(limit)d characters"),
