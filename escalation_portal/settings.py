@@ -202,3 +202,7 @@ PLATFORM_CREDENTIALS_FILE = os.environ.get("PLATFORM_CREDENTIALS_FILE", "")
 X_API_URL = os.environ.get("X_API_URL", "https://api.x.com").rstrip("/")
 GOOGLE_PLAY_API_URL = os.environ.get("GOOGLE_PLAY_API_URL", "https://androidpublisher.googleapis.com").rstrip("/")
 FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+# Facebook's webhook (/hooks/facebook/): the app secret signs every POST; the verify token answers the subscription
+# handshake. Either empty: the endpoint refuses everything.
+FACEBOOK_APP_SECRET = os.environ.get("FACEBOOK_APP_SECRET", "")
+FACEBOOK_VERIFY_TOKEN = os.environ.get("FACEBOOK_VERIFY_TOKEN", "")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from queues.forms import SignInForm
+from queues.platforms.facebook import webhook as facebook_webhook
 from queues.views import agent_required
 
 urlpatterns = [
@@ -20,5 +21,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    # The one URL without sign-in or CSRF token: Facebook signs what it sends (tests/test_security.py).
+    path("hooks/facebook/", facebook_webhook.receive, name="facebook-hook"),
     path("", include("queues.urls")),
 ]

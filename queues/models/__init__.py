@@ -3,6 +3,7 @@ what happened on them (history.py). The process that moves a conversation is que
 
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
 from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
+from queues.models.fetching import FetchCursor, WebhookDelivery
 from queues.models.history import Event, Message, Note, SearchText
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Conversation",
     "EscalationReason",
     "Event",
+    "FetchCursor",
     "Message",
     "Note",
     "Product",
@@ -22,4 +24,5 @@ __all__ = [
     "SearchText",
     "Status",
     "Tag",
+    "WebhookDelivery",
 ]

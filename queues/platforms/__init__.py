@@ -2,7 +2,9 @@
 file importer (importer.py) and its API client (client.py). This registry, keyed by Channel.Platform, is how the
 rest of the portal asks; nothing platform-specific lives outside this package.
 
-queues/platforms/importing.py is what the file importers share; transport.py is what every API client speaks.
+queues/platforms/importing.py is what the file importers share; transport.py is what every API client speaks;
+fetching.py is what the fetchers (<platform>/fetch.py, facebook/webhook.py) add to importing: API pages through the
+importers' checks and writes, cursors, the cron command.
 """
 
 from django.utils.translation import gettext

@@ -61,9 +61,14 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
 
 @transaction.atomic
 def record_sent_replies_bulk(*, messages: list[Message], details: dict | None = None) -> list[Message]:
-    """Replies already sent outside the portal (a developer reply in the Play Console, a brand post on X):
-    outbound messages marked sent, each with a REPLIED event. Nothing is sent and no state changes: it
-    happened on the platform whatever stage the conversation is in."""
+    """Replies already sent outside the portal (a developer reply in the Play Console, a brand post on X, the
+    Page's comment on Facebook): outbound messages marked sent, each with a REPLIED event. Nothing is sent and no
+    state changes: it happened on the platform whatever stage the conversation is in.
+
+    A reply the portal has on the same conversation with the same text and no platform id yet (queued, failed,
+    an attempt whose answer was lost, or sent by a platform that gives no id) is that reply: it is marked sent
+    with the platform's id instead of being recorded a second time."""
+    messages = _adopt_portal_replies(messages, details)
     for message in messages:
         message.direction, message.delivery = Message.Direction.OUTBOUND, Message.Delivery.SENT
     Message.objects.bulk_create(messages)
@@ -77,3 +82,35 @@ def record_sent_replies_bulk(*, messages: list[Message], details: dict | None = 
         for message in messages
     )
     return messages
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _adopt_portal_replies(messages: list[Message], details: dict | None) -> list[Message]:
+    """The messages that are not a portal reply seen on the platform; those that are mark it sent."""
+    waiting: dict[tuple[int, str], list[Message]] = {}
+    # One query for the chunk; a portal reply without a platform id is rare, so this reads few rows.
+    for portal in Message.objects.filter(
+        conversation_id__in={m.conversation_id for m in messages}, direction=Message.Direction.OUTBOUND, external_id=""
+    ).order_by("created_at", "pk"):
+        waiting.setdefault((portal.conversation_id, _same_text(portal.body)), []).append(portal)
+    if not waiting:
+        return messages
+    remaining = []
+    for message in messages:
+        candidates = waiting.get((message.conversation_id, _same_text(message.body)))
+        if not candidates:
+            remaining.append(message)
+            continue
+        portal = candidates.pop(0)
+        portal.external_id, portal.delivery = message.external_id, Message.Delivery.SENT
+        portal.save(update_fields=["external_id", "delivery"])
+        Event.objects.create(
+            conversation_id=portal.conversation_id,
+            by_automation=True,
+            kind=Event.Kind.REPLIED,
+            details={"message_id": portal.pk, "seen_on_platform": True, **(details or {})},
+        )
+    return remaining
