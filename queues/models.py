@@ -535,7 +535,7 @@ class Event(models.Model):
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)
-    # Indexed only where set (event_actor): the automation's events have none and skip it.
+    # Indexed only where set (event_actor_created): the automation's events have none and skip it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -562,8 +562,11 @@ class Event(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="event_conversation_created"),
-            # The admin's search by username, and setting actor to NULL when a user is deleted.
-            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
+            # A user's events newest first (the admin's "who did what" page, read backwards from its keyset
+            # cursor), the admin's search by username, and setting actor to NULL when a user is deleted.
+            models.Index(
+                fields=["actor", "created_at", "id"], condition=Q(actor__isnull=False), name="event_actor_created"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -596,3 +599,21 @@ class SearchText(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id}"
+
+
+class Identity(models.Model):
+    """Who a user is at the identity provider: its issuer and its subject (`sub`), which never changes and is never
+    reused, unlike an e-mail address. Single sign-on finds users by this alone (queues/sso/)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identities")
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="identity_issuer_subject_unique")]
+
+    def __str__(self):
+        return f"{self.subject} @ {self.issuer}"
