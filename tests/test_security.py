@@ -17,7 +17,9 @@ from queues.views import ACTIONS
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
-PUBLIC = {"login", "logout"}  # the only pages anyone may open
+# The only pages anyone may open: signing in and out, and the doors to and from the identity provider, which refuse
+# anything but a sign-in they started with a page that says so (tests/test_sign_in.py tries them with junk).
+PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback"}
 
 
 def portal_routes(resolver=None, prefix=""):
