@@ -16,7 +16,10 @@ class QueuesConfig(AppConfig):
     name = "queues"
 
     def ready(self):
-        from queues import history
+        from queues import audit, history
+
+        # Django's UserAdmin with the user's "who did what" page; the admin has registered its own by now.
+        audit.register()
 
         # After every migrate: a migration that rebuilds a table on SQLite drops its triggers.
         post_migrate.connect(_ensure_triggers, sender=self)

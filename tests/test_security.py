@@ -54,6 +54,7 @@ def admin_paths(conversation_id):
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[1])
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[1])
     yield reverse("admin:queues_conversation_change", args=[conversation_id])
+    yield reverse("admin:auth_user_events", args=[1])  # who did what (queues/audit.py)
 
 
 class EveryUrlTests(TestCase):

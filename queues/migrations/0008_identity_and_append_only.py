@@ -1,5 +1,6 @@
 """Single sign-on's identities; the audit trail made append-only by database triggers (queues/history.py); a user's
-events indexed newest first for the "who did what" page.
+events indexed newest first for the "who did what" page, which Admins reach from a user's page in the admin: they may
+now view users (not change them).
 
 Non-atomic, for CREATE/DROP INDEX CONCURRENTLY on PostgreSQL: building the index over millions of events must not
 block the agents' writes, each of which writes an event. The new index leads with actor, so it replaces event_actor.
@@ -36,6 +37,21 @@ def drop_index(apps, schema_editor):
         )
     )
     schema_editor.execute(_DROP.format(concurrently=_concurrently(schema_editor), name="event_actor_created"))
+
+
+def admins_view_users(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    view_user = Permission.objects.filter(content_type__app_label="auth", codename="view_user").first()
+    admins = Group.objects.filter(name="Admins").first()
+    if view_user and admins:  # both exist unless migration 0002 was faked
+        admins.permissions.add(view_user)
+
+
+def admins_do_not_view_users(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for admins in Group.objects.filter(name="Admins"):
+        admins.permissions.remove(*admins.permissions.filter(content_type__app_label="auth", codename="view_user"))
 
 
 def install(apps, schema_editor):
@@ -97,4 +113,5 @@ class Migration(migrations.Migration):
             database_operations=[migrations.RunPython(create_index, drop_index)],
         ),
         migrations.RunPython(install, uninstall),
+        migrations.RunPython(admins_view_users, admins_do_not_view_users),
     ]
