@@ -282,3 +282,28 @@ def test_the_sign_in_page_offers_the_provider_first(portal):
     page = requests.get(f"{portal['rp']}/accounts/login/?next=/conversations/", timeout=TIMEOUT).text
     assert page.index("Sign in with your organisation account") < page.index('name="password"')
     assert 'href="/oidc/authenticate/?next=/conversations/"' in page
+
+
+def test_explicit_endpoints_need_no_discovery(portal, settings, monkeypatch):
+    base = f"{portal['op']}/o"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{base}/authorize/"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{base}/token/"
+    settings.OIDC_OP_USER_ENDPOINT = f"{base}/userinfo/"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{base}/.well-known/jwks.json"
+
+    def no_discovery(issuer):
+        raise AssertionError(f"discovery of {issuer}")
+
+    monkeypatch.setattr(config, "_discovery", no_discovery)
+    assert sign_in(portal, browser(portal, person())).status_code == 302
+    assert roles(Identity.objects.get().user) == {"Contributors"}
+
+
+def test_a_user_switched_off_here_is_not_signed_in_by_the_provider(portal):
+    ada = person()
+    assert sign_in(portal, browser(portal, ada)).status_code == 302
+    User.objects.filter(pk=portal_user(ada).pk).update(is_active=False)
+    session = browser(portal, ada)
+    answer = sign_in(portal, session)
+    assert answer.status_code == 403 and "switched off" in answer.text
+    assert session.get(f"{portal['rp']}/", allow_redirects=False, timeout=TIMEOUT).status_code == 302
