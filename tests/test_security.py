@@ -17,7 +17,9 @@ from queues.urls import urlpatterns
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
-PUBLIC = {"login", "logout"}  # the only pages anyone may open
+# The only pages anyone may open: signing in and out, and the doors to and from the identity provider, which refuse
+# anything but a sign-in they started with a page that says so (tests/test_sign_in.py tries them with junk).
+PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback"}
 # The only URLs without sign-in or CSRF token: a platform signs what it sends (tests/test_facebook_hook.py).
 HOOKS = {"facebook-hook"}
 
@@ -54,6 +56,7 @@ def admin_paths(conversation_id):
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[1])
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[1])
     yield reverse("admin:queues_conversation_change", args=[conversation_id])
+    yield reverse("admin:auth_user_events", args=[1])  # who did what (queues/audit.py)
 
 
 class EveryUrlTests(TestCase):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queues', '0007_fewer_indexes_on_writes'),
+        ('queues', '0008_identity_and_append_only'),
     ]
 
     operations = [
