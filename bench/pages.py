@@ -273,10 +273,25 @@ def _label(size: int) -> str:
     return str(size)
 
 
+class SqlTimer:
+    """A connection.execute_wrapper that adds up the time a request spends in the database."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+
 @dataclass
 class Result:
     times_ms: list[float]
     queries: int
+    sql_ms: list[float] = field(default_factory=list)
     slowest_sql: str = ""
     slowest_ms: float = 0.0
     plan: str = ""
@@ -289,6 +304,16 @@ class Result:
     @property
     def p95(self) -> float:
         return statistics.quantiles(self.times_ms, n=20, method="inclusive")[18]
+
+    @property
+    def sql_median(self) -> float:
+        """The database's share of a request: the median of each request's time in its queries."""
+        return statistics.median(self.sql_ms)
+
+    @property
+    def draw_median(self) -> float:
+        """The rest of the server's work: middleware, views, templates — drawing the page."""
+        return statistics.median(total - sql for total, sql in zip(self.times_ms, self.sql_ms, strict=True))
 
 
 @dataclass
@@ -462,29 +487,34 @@ def measure(datasets: list[Dataset], requests: int) -> None:
         client.force_login(dataset.context["user"])
         clients.append(client)
     per_round = -(-requests // ROUNDS)
+    sql = SqlTimer()
     for name in pages(datasets[0].context):
         times = [[] for _ in datasets]
+        sql_times = [[] for _ in datasets]
         for _ in range(ROUNDS):
-            for dataset, client, timed in zip(datasets, clients, times, strict=True):
+            for dataset, client, timed, in_sql in zip(datasets, clients, times, sql_times, strict=True):
                 switch_to(dataset.database)
                 method, address = pages(dataset.context)[name]
                 since_event = last_event_id()
                 for _ in range(WARM_UP):
                     request(client, method, address)
-                for _ in range(per_round):
-                    began = time.perf_counter()
-                    request(client, method, address)
-                    timed.append((time.perf_counter() - began) * 1000)
+                with connection.execute_wrapper(sql):
+                    for _ in range(per_round):
+                        sql.seconds = 0.0
+                        began = time.perf_counter()
+                        request(client, method, address)
+                        timed.append((time.perf_counter() - began) * 1000)
+                        in_sql.append(sql.seconds * 1000)
                 if method == "post":
                     release(since_event, dataset.context["user"].pk)
-        for dataset, client, timed in zip(datasets, clients, times, strict=True):
+        for dataset, client, timed, in_sql in zip(datasets, clients, times, sql_times, strict=True):
             switch_to(dataset.database)
             method, address = pages(dataset.context)[name]
             since_event = last_event_id()
             request(client, method, address)  # the switch emptied the ContentType cache: not the page's queries
             with CaptureQueriesContext(connection) as captured:
                 request(client, method, address)
-            result = Result(times_ms=timed, queries=len(captured))
+            result = Result(times_ms=timed, queries=len(captured), sql_ms=in_sql)
             if dataset is datasets[-1]:
                 slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
                 result.slowest_sql, result.slowest_ms = slowest["sql"], float(slowest["time"]) * 1000
@@ -563,8 +593,8 @@ def seq_scanned(sql: str) -> set[str]:
 def report(small: Dataset, large: Dataset) -> None:
     a, b = _label(small.size), _label(large.size)
     header = (
-        f"| page | {a} median ms | {b} median ms | ratio | {a} p95 ms | {b} p95 ms | queries {a} | queries {b} "
-        f"| seq scans at {b} | misses |"
+        f"| page | {a} median ms | {b} median ms | ratio | {a} p95 ms | {b} p95 ms | {b} SQL ms | {b} drawing ms "
+        f"| queries {a} | queries {b} | seq scans at {b} | misses |"
     )
     print(header)
     print("|" + "---|" * header.count(" | ") + "---|")
@@ -585,8 +615,9 @@ def report(small: Dataset, large: Dataset) -> None:
         if misses:
             missed.append((name, big))
         print(
-            f"| {name} | {s.median:.1f} | {big.median:.1f} | {ratio:.2f} | {s.p95:.1f} | {big.p95:.1f} | {s.queries} "
-            f"| {big.queries} | {', '.join(sorted(big.seq_scans)) or '-'} | {', '.join(misses) or '-'} |"
+            f"| {name} | {s.median:.1f} | {big.median:.1f} | {ratio:.2f} | {s.p95:.1f} | {big.p95:.1f} "
+            f"| {big.sql_median:.1f} | {big.draw_median:.1f} | {s.queries} | {big.queries} "
+            f"| {', '.join(sorted(big.seq_scans)) or '-'} | {', '.join(misses) or '-'} |"
         )
     for name, big in missed:
         print(f"\n### {name}: the slowest query at {b} ({big.slowest_ms:.1f} ms)\n")
@@ -595,12 +626,44 @@ def report(small: Dataset, large: Dataset) -> None:
         print(big.plan)
 
 
+def profile(dataset: Dataset, name: str, requests: int) -> None:
+    """Where one page's server time goes: the functions that took the most time, cumulative, over `requests`."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    switch_to(dataset.database)
+    client = Client()
+    client.force_login(dataset.context["user"])
+    known = pages(dataset.context)
+    if name not in known:
+        sys.exit(f"No page {name!r}; the pages are: {', '.join(known)}")
+    method, address = known[name]
+    since_event = last_event_id()
+    for _ in range(WARM_UP):
+        request(client, method, address)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        request(client, method, address)
+    profiler.disable()
+    if method == "post":
+        release(since_event, dataset.context["user"].pk)
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page and size (default 30)")
     parser.add_argument("--reuse", action="store_true", help="keep bench databases that exist already")
+    parser.add_argument(
+        "--profile",
+        metavar="PAGE",
+        help="instead of the table: cProfile PAGE (a name from the table) over the timed requests at the small size",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (run under .ci/with-postgres): the bench needs one.")
@@ -610,6 +673,9 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
+    if args.profile:
+        profile(prepare(args.small, reuse=args.reuse), args.profile, args.requests)
+        return
     datasets = []
     for size in (args.small, args.large):
         dataset = prepare(size, reuse=args.reuse)

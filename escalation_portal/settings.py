@@ -8,6 +8,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from queues.sso.config import parse_group_map
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Renews the session of users signed in through the identity provider; does nothing while it is not set up.
+    "queues.sso.views.SessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -93,7 +97,8 @@ DATABASES = {
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while an address or account is locked out
-    "django.contrib.auth.backends.ModelBackend",
+    "queues.sso.backend.PasswordBackend",  # Django's, for superusers only when LOCAL_PASSWORDS is off
+    "queues.sso.backend.OIDCBackend",  # the identity provider, when OIDC_ISSUER is set
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -138,6 +143,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 
 # Notices to product teams (queues/notices). Matrix posts once per transaction id *per device*: every worker must
 # use this one access token (a new login is a new device and would post again). Empty: that target is not posted to.
+# The portal as product teams reach it: the link in every escalation notice.
+PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 MATRIX_HOMESERVER_URL = os.environ.get("MATRIX_HOMESERVER_URL", "").rstrip("/")
 MATRIX_ACCESS_TOKEN = os.environ.get("MATRIX_ACCESS_TOKEN", "")
 SLACK_API_URL = (os.environ.get("SLACK_API_URL") or "https://slack.com/api").rstrip("/")
@@ -216,3 +223,38 @@ OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 
 OUTBOX_REAP_SECONDS = float(os.environ.get("OUTBOX_REAP_SECONDS", "30"))
 OUTBOX_IDLE_POLL_SECONDS = float(os.environ.get("OUTBOX_IDLE_POLL_SECONDS", "5"))
 OUTBOX_SQLITE_POLL_SECONDS = float(os.environ.get("OUTBOX_SQLITE_POLL_SECONDS", "1"))
+# Facebook's webhook (/hooks/facebook/): the app secret signs every POST; the verify token answers the subscription
+# handshake. Either empty: the endpoint refuses everything.
+FACEBOOK_APP_SECRET = os.environ.get("FACEBOOK_APP_SECRET", "")
+FACEBOOK_VERIFY_TOKEN = os.environ.get("FACEBOOK_VERIFY_TOKEN", "")
+# Single sign-on through an OpenID Connect provider (README, "Single sign-on"); on when OIDC_ISSUER and OIDC_CLIENT_ID
+# are set. Endpoints not given are read from the issuer's /.well-known/openid-configuration.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your organisation account")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+if os.environ.get("OIDC_CLIENT_SECRET_FILE"):
+    OIDC_RP_CLIENT_SECRET = Path(os.environ["OIDC_CLIENT_SECRET_FILE"]).read_text().strip()
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_ENDPOINT", "")
+OIDC_OP_END_SESSION_ENDPOINT = os.environ.get("OIDC_END_SESSION_ENDPOINT", "")
+# The claim that lists a person's groups at the provider, and which of its values give which role here.
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+try:
+    OIDC_GROUP_MAP = parse_group_map(os.environ.get("OIDC_GROUP_MAP", ""))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint a sign-out at the provider needs
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+# Roles follow the provider within this many seconds: a GET after it goes back to the provider silently.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = int(os.environ.get("OIDC_RENEW_SECONDS", "900"))
+# Off: only superusers may sign in with a password (break-glass), everyone else through the provider.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+if OIDC_ISSUER:
+    # A working day; the silent renewal above is what keeps roles current.
+    SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "12")) * 3600

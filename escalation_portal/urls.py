@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from queues.forms import SignInForm
+from queues.platforms.facebook import webhook as facebook_webhook
 from queues.views import agent_required
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in and sign-out, with a password or through the identity provider (queues/sso/).
+    path("", include("queues.sso.urls")),
     # No self-service password reset: volunteers' accounts are handed out and reset by admins.
     path(
         "accounts/password_change/",
@@ -20,5 +20,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    # The one URL without sign-in or CSRF token: Facebook signs what it sends (tests/test_security.py).
+    path("hooks/facebook/", facebook_webhook.receive, name="facebook-hook"),
     path("", include("queues.urls")),
 ]

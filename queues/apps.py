@@ -1,12 +1,14 @@
 from django.apps import AppConfig
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
-def _ensure_search_triggers(sender, using, **kwargs):
-    from queues import search
+def _ensure_triggers(sender, using, **kwargs):
+    from queues import history, search
 
     search.ensure(connections[using])
+    history.ensure(connections[using])
 
 
 class QueuesConfig(AppConfig):
@@ -14,6 +16,13 @@ class QueuesConfig(AppConfig):
     name = "queues"
 
     def ready(self):
-        # After every migrate: a migration that rebuilds the conversation table on SQLite drops its triggers.
-        post_migrate.connect(_ensure_search_triggers, sender=self)
+        from queues import audit, history
+
+        # Django's UserAdmin with the user's "who did what" page; the admin has registered its own by now.
+        audit.register()
+
+        # After every migrate: a migration that rebuilds a table on SQLite drops its triggers.
+        post_migrate.connect(_ensure_triggers, sender=self)
+        # The append-only triggers on SQLite read a switch each connection must have (queues/history.py).
+        connection_created.connect(history.register_sqlite_function)
         from queues.platforms import checks  # noqa: F401 - registers the credentials check

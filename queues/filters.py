@@ -1,8 +1,6 @@
 """The conversation list's filters. Everything lives in the query string, so a view can be bookmarked."""
 
 import django_filters
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -64,25 +62,22 @@ class ConversationFilter(django_filters.FilterSet):
         model = Conversation
         fields = []
 
+    # How the panel lays the filters out: rows of (field, Bootstrap column class); drawn by {% filter_panel %}.
+    LAYOUT = (
+        (("q", "col-md-4"), ("queue", "col-md"), ("status", "col-md"), ("sort", "col-md")),
+        (("channel", "col-md"), ("product", "col-md"), ("assignee", "col-md"), ("tag", "col-md")),
+        (
+            ("escalation_reason", "col-md"),
+            ("received_from", "col-md"),
+            ("received_to", "col-md"),
+            ("rating", "col-md-3"),
+            ("delivery", "col-md"),
+        ),
+    )
+
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.form.helper = helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_id = "conversation-filters"
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            Row(Column("q", css_class="col-md-4"), Column("queue"), Column("status"), Column("sort")),
-            Row(Column("channel"), Column("product"), Column("assignee"), Column("tag")),
-            Row(
-                Column("escalation_reason"),
-                Column("received_from"),
-                Column("received_to"),
-                Column("rating", css_class="col-md-3"),
-                Column("delivery"),
-            ),
-            Submit("", _("Filter"), css_class="btn-primary"),
-        )
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, services
@@ -61,8 +62,16 @@ class ReplyForm(ActionForm):
         queryset=active_clippings(), required=False, empty_label=_("Insert a clipping…"), label=_("Clipping")
     )
     body = forms.CharField(
-        label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False, strip=True
+        label=_("Reply to the customer"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        strip=True,
+        max_length=platforms.MAX_CHARACTERS,
     )
+
+    def clean_body(self):
+        # Browsers send a textarea's line breaks as CRLF; the platforms (and the live counter) count one each.
+        return normalize_newlines(self.cleaned_data["body"])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

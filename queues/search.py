@@ -152,13 +152,12 @@ def ensure(connection: BaseDatabaseWrapper) -> None:
         install(connection)
 
 
-def triggers(connection: BaseDatabaseWrapper) -> set[str]:
-    """The names of the triggers on the conversation table, as the database lists them."""
+def triggers(connection: BaseDatabaseWrapper, table: str = "queues_conversation") -> set[str]:
+    """The names of the triggers on a table (the conversation table unless told), as the database lists them."""
     query = {
-        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = 'queues_conversation'::regclass"
-        " AND NOT tgisinternal",
-        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'queues_conversation'",
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
     }[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute(query)
+        cursor.execute(query, [table])
         return {name for (name,) in cursor.fetchall()}

@@ -132,7 +132,8 @@ def test_a_failed_reply_can_be_edited_and_sent_but_its_platforms_rules_still_app
 
     reply.refresh_from_db()
     assert (reply.delivery, reply.body) == ("queued", "Shorter now.")
-    assert Event.objects.get(kind=Event.Kind.SENT_AGAIN).details["edited"] is True
+    details = Event.objects.get(kind=Event.Kind.SENT_AGAIN).details
+    assert details["edited"] is True and details["previous_body"] == "Too long…"
 
 
 def test_a_sent_reply_has_nothing_to_send_again(client, agent):

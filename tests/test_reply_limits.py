@@ -67,7 +67,7 @@ def test_x_weighted_length(text, length):
         ("火" * 140 + "a", False),
         ("😀" * 140, True),
         ("😀" * 141, False),
-        ("a" * 257 + "https://example.com/" + "x" * 300, True),  # 257 + 23 = 280
+        ("a" * 256 + " https://example.com/" + "x" * 300, True),  # 256 letters, a space and a URL: 280
         ("a" * 258 + " https://example.com", False),
     ],
 )

@@ -12,12 +12,16 @@ from django.test import Client, TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from queues import services
-from queues.models import CloseReason, Conversation, Event, Message, Note, Queue, Tag
+from queues.models import CloseReason, Conversation, Event, Message, Note, Queue, Tag, WebhookDelivery
 from queues.urls import urlpatterns
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
-PUBLIC = {"login", "logout"}  # the only pages anyone may open
+# The only pages anyone may open: signing in and out, and the doors to and from the identity provider, which refuse
+# anything but a sign-in they started with a page that says so (tests/test_sign_in.py tries them with junk).
+PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback"}
+# The only URLs without sign-in or CSRF token: a platform signs what it sends (tests/test_facebook_hook.py).
+HOOKS = {"facebook-hook"}
 
 
 def portal_routes(resolver=None, prefix=""):
@@ -52,6 +56,7 @@ def admin_paths(conversation_id):
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[1])
         yield reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[1])
     yield reverse("admin:queues_conversation_change", args=[conversation_id])
+    yield reverse("admin:auth_user_events", args=[1])  # who did what (queues/audit.py)
 
 
 class EveryUrlTests(TestCase):
@@ -65,7 +70,7 @@ class EveryUrlTests(TestCase):
     def routes(self):
         routes = [(name, sample_path(route, self.convo.pk, self.queue.pk)) for name, route in portal_routes()]
         self.assertGreaterEqual(len(routes), 8)
-        return [(name, path) for name, path in routes if name not in PUBLIC]
+        return [(name, path) for name, path in routes if name not in PUBLIC | HOOKS]
 
     def test_every_route_sends_anonymous_users_to_sign_in(self):
         for name, path in self.routes():
@@ -82,6 +87,25 @@ class EveryUrlTests(TestCase):
                 with self.subTest(name=name, method=method):
                     self.assertEqual(getattr(self.client, method)(path).status_code, 403)
         self.assertFalse(Note.objects.exists())
+
+    @override_settings(FACEBOOK_APP_SECRET="an-app-secret", FACEBOOK_VERIFY_TOKEN="a-verify-token")
+    def test_the_webhooks_are_the_only_urls_open_without_sign_in_and_refuse_everything_unsigned(self):
+        hooks = [(name, path) for name, path in portal_routes() if name in HOOKS]
+        self.assertEqual({name for name, _path in hooks}, HOOKS)
+        client = Client(enforce_csrf_checks=True)
+        for user in (None, self.visitor, self.agent):
+            if user:
+                client.force_login(user)
+            for _name, route in hooks:
+                path = "/" + route
+                for method in ("get", "post", "put", "patch", "delete"):
+                    with self.subTest(path=path, method=method, user=str(user)):
+                        body = {} if method == "get" else {"data": b'{"object": "page", "entry": []}'}
+                        response = getattr(client, method)(path, content_type="application/json", **body)
+                        self.assertIn(response.status_code, (403, 405))
+                response = client.get(path, {"hub.mode": "subscribe", "hub.challenge": "1", "hub.verify_token": "x"})
+                self.assertEqual(response.status_code, 403)
+        self.assertFalse(WebhookDelivery.objects.exists())
 
     def test_every_admin_page_sends_anonymous_users_and_agents_to_the_admin_sign_in(self):
         paths = list(admin_paths(self.convo.pk))

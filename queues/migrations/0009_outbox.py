@@ -20,7 +20,7 @@ def admins_see_attempts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queues', '0007_fewer_indexes_on_writes'),
+        ('queues', '0011_fetch_cursor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

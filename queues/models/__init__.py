@@ -1,9 +1,12 @@
 """The domain of ../shared/PRODUCT.md: what admins configure (config.py), conversations (conversations.py), and
-what happened on them (history.py). The process that moves a conversation is queues/process.py."""
+what happened on them (history.py); fetch cursors and stored webhooks (fetching.py); sign-in identities
+(identity.py). The process that moves a conversation is queues/process.py."""
 
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
 from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
+from queues.models.fetching import FetchCursor, WebhookDelivery
 from queues.models.history import Attempt, Event, Message, Note, SearchText
+from queues.models.identity import Identity
 
 __all__ = [
     "Attempt",
@@ -16,6 +19,8 @@ __all__ = [
     "Conversation",
     "EscalationReason",
     "Event",
+    "Identity",
+    "FetchCursor",
     "Message",
     "Note",
     "Product",
@@ -23,4 +28,5 @@ __all__ = [
     "SearchText",
     "Status",
     "Tag",
+    "WebhookDelivery",
 ]

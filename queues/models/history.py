@@ -117,7 +117,7 @@ class Event(models.Model):
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)
-    # Indexed only where set (event_actor): the automation's events have none and skip it.
+    # Indexed only where set (event_actor_created): the automation's events have none and skip it.
     actor = _person(db_index=False)
     # A deleted user also leaves actor empty; this tells the automation apart from them.
     by_automation = models.BooleanField(_("by the automation"), default=False)
@@ -137,8 +137,11 @@ class Event(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="event_conversation_created"),
-            # The admin's search by username, and setting actor to NULL when a user is deleted.
-            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
+            # A user's events newest first (the admin's "who did what" page, read backwards from its keyset
+            # cursor), the admin's search by username, and setting actor to NULL when a user is deleted.
+            models.Index(
+                fields=["actor", "created_at", "id"], condition=Q(actor__isnull=False), name="event_actor_created"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,10 +1,10 @@
 """What agents and admins do about replies that did not arrive: send them again."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from queues import outbox
+from queues import history, outbox
 from queues.models import Event, Message
 from queues.outbox.models import Delivery
 from queues.process import Action
@@ -40,10 +40,12 @@ def send_again(*, message_id: int, actor, confirmed: bool = False, body: str | N
         )
     fields = ["delivery", "delivery_reason", "queued_at", "next_attempt_at", "lease_owner", "lease_expires_at"]
     body = (body or "").strip()
+    details = {}
     if body and body != message.body:
         if message.delivery != Delivery.FAILED:
             raise InvalidInput(_("Only a failed reply can be edited before it is sent again."), field="body")
         check_reply(convo.channel.platform, body)
+        details["previous_body"] = message.body
         message.body = body
         fields.append("body")
     previous = message.delivery
@@ -51,7 +53,13 @@ def send_again(*, message_id: int, actor, confirmed: bool = False, body: str | N
     message.delivery, message.delivery_reason = Delivery.QUEUED, ""
     message.queued_at = message.next_attempt_at = now
     message.lease_owner, message.lease_expires_at = "", None
-    message.save(update_fields=fields)
-    record(convo, actor, Event.Kind.SENT_AGAIN, message_id=message.pk, was=previous, edited="body" in fields)
+    if "body" in fields:
+        # A refused reply was never posted: changing its text rewrites nothing anyone saw, and the Event keeps the
+        # text the platform refused. The append-only trigger otherwise guards a message's text.
+        with history.rewritable(connection):
+            message.save(update_fields=fields)
+    else:
+        message.save(update_fields=fields)
+    record(convo, actor, Event.Kind.SENT_AGAIN, message_id=message.pk, was=previous, edited="body" in fields, **details)
     transaction.on_commit(outbox.notify)
     return message

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext as _
 
 from queues import outbox, platforms
@@ -24,7 +25,7 @@ def check_reply(platform: str, body: str) -> None:
     """InvalidInput when the platform would refuse this text (queues/platforms/)."""
     problems = platforms.reply_problems(platform, body)
     if problems:
-        if platforms.reply_length(platform, body) > platforms.MAX_LENGTH[platform]:
+        if (platforms.reply_length(platform, body) or platforms.MAX_CHARACTERS) > platforms.MAX_LENGTH[platform]:
             reason = _("too long for %(platform)s") % {"platform": platforms.label(platform)}
         else:
             reason = None
@@ -56,7 +57,7 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
         clipping = Clipping.objects.filter(pk=clipping_id, is_active=True).first()
         if clipping is None:
             raise InvalidInput(_("That clipping does not exist or is not active."), field="clipping")
-    body = (body or "").strip() or (clipping.body if clipping else "")
+    body = normalize_newlines((body or "").strip()) or (clipping.body if clipping else "")
     convo = lock_for(Action.REPLY, conversation_id, actor)
     message = queue_reply(convo, actor, body, clipping)
     record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
@@ -65,9 +66,14 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
 
 @transaction.atomic
 def record_sent_replies_bulk(*, messages: list[Message], details: dict | None = None) -> list[Message]:
-    """Replies already sent outside the portal (a developer reply in the Play Console, a brand post on X):
-    outbound messages marked sent, each with a REPLIED event. Nothing is sent and no state changes: it
-    happened on the platform whatever stage the conversation is in."""
+    """Replies already sent outside the portal (a developer reply in the Play Console, a brand post on X, the
+    Page's comment on Facebook): outbound messages marked sent, each with a REPLIED event. Nothing is sent and no
+    state changes: it happened on the platform whatever stage the conversation is in.
+
+    A reply the portal has on the same conversation with the same text and no platform id yet (queued, failed,
+    an attempt whose answer was lost, or sent by a platform that gives no id) is that reply: it is marked sent
+    with the platform's id instead of being recorded a second time."""
+    messages = _adopt_portal_replies(messages, details)
     for message in messages:
         message.direction, message.delivery = Message.Direction.OUTBOUND, Message.Delivery.SENT
     Message.objects.bulk_create(messages)
@@ -81,3 +87,36 @@ def record_sent_replies_bulk(*, messages: list[Message], details: dict | None = 
         for message in messages
     )
     return messages
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _adopt_portal_replies(messages: list[Message], details: dict | None) -> list[Message]:
+    """The messages that are not a portal reply seen on the platform; those that are mark it sent."""
+    waiting: dict[tuple[int, str], list[Message]] = {}
+    # One query for the chunk; a portal reply without a platform id is rare, so this reads few rows.
+    for portal in Message.objects.filter(
+        conversation_id__in={m.conversation_id for m in messages}, direction=Message.Direction.OUTBOUND, external_id=""
+    ).order_by("created_at", "pk"):
+        waiting.setdefault((portal.conversation_id, _same_text(portal.body)), []).append(portal)
+    if not waiting:
+        return messages
+    remaining = []
+    for message in messages:
+        candidates = waiting.get((message.conversation_id, _same_text(message.body)))
+        if not candidates:
+            remaining.append(message)
+            continue
+        portal = candidates.pop(0)
+        portal.external_id, portal.delivery = message.external_id, Message.Delivery.SENT
+        portal.sent_at, portal.delivery_reason = portal.sent_at or message.created_at, ""
+        portal.save(update_fields=["external_id", "delivery", "sent_at", "delivery_reason"])
+        Event.objects.create(
+            conversation_id=portal.conversation_id,
+            by_automation=True,
+            kind=Event.Kind.REPLIED,
+            details={"message_id": portal.pk, "seen_on_platform": True, **(details or {})},
+        )
+    return remaining

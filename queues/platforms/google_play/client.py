@@ -58,6 +58,12 @@ def send_reply(
     return _outcome(response)
 
 
+def bearer_token(service_account_file: str, *, session: requests.Session | None = None, rejected: str = "") -> str:
+    """A valid token of the service account (fetch.py reads reviews with it); a new one when Google rejected the
+    token given as rejected. Raises Failed or RetryLater as send_reply does."""
+    return _token(_account(service_account_file), session=session, rejected=rejected)
+
+
 def forget_tokens() -> None:
     """Drop every cached service account and token (tests, or after rotating keys without touching the files)."""
     with _accounts_lock:

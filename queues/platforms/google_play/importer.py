@@ -60,6 +60,8 @@ class Review:
     reply: str
     replied_at: datetime | None
     replied_millis: int | None
+    # The reviews API names the reviewer; the export does not.
+    author: str = ""
 
     @property
     def follow_up_text(self) -> str:
@@ -265,6 +267,7 @@ class PlayReviewsImporter(Importer):
             channel=review.channel,
             external_id=review.review_id,
             permalink=review.link,
+            author_name=review.author,
             title=review.title,
             body=review.text,
             rating=review.rating,

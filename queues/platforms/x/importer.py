@@ -56,8 +56,10 @@ def handle(account: str) -> str:
 class XImporter(Importer):
     platform = Channel.Platform.X
 
-    def __init__(self, path, *, progress=None):
+    def __init__(self, path, *, progress=None, text: str | None = None):
+        """text: an API page already read (fetch.py); path then only names it in problems."""
         super().__init__(path, progress=progress)
+        self.text = text
         # Inactive channels too: their accounts' posts are still the brand's, never a customer's.
         self.brands = {handle(c.account): c for c in Channel.objects.filter(platform=self.platform)}
         # Brand posts in a thread that has no conversation yet: kept for a customer post later in the file
@@ -100,8 +102,11 @@ class XImporter(Importer):
             self.progress.update(done, len(posts))
 
     def _load(self) -> dict:
-        with open_text(self.path) as (_raw, text, encoding):
-            content = text.read()
+        if self.text is not None:
+            content, encoding = self.text, "UTF-8"
+        else:
+            with open_text(self.path) as (_raw, text, encoding):
+                content = text.read()
         if UNDECODABLE in content:
             line = content.count("\n", 0, content.index(UNDECODABLE)) + 1
             raise self.problem(
