@@ -1,8 +1,10 @@
+import io
 from datetime import timedelta
 from unittest import mock
 
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 
@@ -153,10 +155,11 @@ class EscalateTests(ActionTestCase):
 
     def test_an_other_reason_is_recorded_and_the_admins_are_told_once_per_conversation(self):
         conversations = self.working(2)
-        with self.settings(ADMINS=[("Admins", "admins@example.com")]), self.captureOnCommitCallbacks(execute=True):
+        with self.settings(ADMINS=[("Admins", "admins@example.com")], DELIVERY_BACKEND="platforms"):
             self.confirm(
                 "escalate_selected", conversations, reason=EscalationReason.OTHER, other_reason="Press", note=f.STEPS
             )
+            call_command("deliver", "--once", stdout=io.StringIO())
         self.assertEqual(
             set(
                 Conversation.objects.filter(pk__in=[c.pk for c in conversations]).values_list("escalation_reason_other")

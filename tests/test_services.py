@@ -1,6 +1,8 @@
+import io
 from datetime import timedelta
 
 from django.core import mail
+from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from queues.models import (
     Event,
     Message,
     Note,
+    Notice,
     Queue,
     Status,
 )
@@ -101,15 +104,22 @@ class EscalateTests(ServiceTestCase):
         self.assertRefused(convo, lambda: escalate(convo, self.agent, reason=""), "why")
         self.assertRefused(convo, lambda: escalate(convo, self.agent, reason="bored"), "why")
 
-    def test_other_reason_needs_its_text_and_tells_the_admins_after_commit(self):
+    def test_other_reason_needs_its_text_and_tells_the_admins_through_the_outbox(self):
         convo = f.ConversationFactory()
         self.assertRefused(convo, lambda: escalate(convo, self.agent, reason=EscalationReason.OTHER), "other reason")
-        with self.settings(ADMINS=[("Admins", "admins@example.com")]), self.captureOnCommitCallbacks(execute=True):
+        with self.settings(ADMINS=[("Admins", "admins@example.com")], DELIVERY_BACKEND="platforms"):
             escalate(convo, self.agent, reason=EscalationReason.OTHER, other_reason="A journalist asked.")
-        convo.refresh_from_db()
-        self.assertEqual(convo.escalation_reason_other, "A journalist asked.")
+            convo.refresh_from_db()
+            self.assertEqual(convo.escalation_reason_other, "A journalist asked.")
+            notice = Notice.objects.get(conversation=convo, target=Notice.Target.EMAIL)
+            self.assertEqual(notice.delivery, "queued")
+            self.assertEqual(len(mail.outbox), 0)
+            call_command("deliver", "--once", stdout=io.StringIO())
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("A journalist asked.", mail.outbox[0].body)
+        notice.refresh_from_db()
+        self.assertEqual(notice.delivery, "sent")
+        self.assertTrue(Event.objects.filter(conversation=convo, kind=Event.Kind.NOTICE_POSTED).exists())
 
     def test_an_escalated_or_closed_conversation_cannot_be_escalated(self):
         convo = f.ConversationFactory()

@@ -7,6 +7,7 @@ from queues.models.conversations import SORT_RATING, CloseReason, Conversation, 
 from queues.models.fetching import FetchCursor, WebhookDelivery
 from queues.models.history import Attempt, Event, Message, Note, SearchText
 from queues.models.identity import Identity
+from queues.models.notices import Notice, NoticeAttempt
 
 __all__ = [
     "Attempt",
@@ -23,6 +24,8 @@ __all__ = [
     "FetchCursor",
     "Message",
     "Note",
+    "Notice",
+    "NoticeAttempt",
     "Product",
     "Queue",
     "SearchText",

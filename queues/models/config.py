@@ -145,14 +145,28 @@ class Channel(models.Model):
 
 # A Matrix room alias, #localpart:server[:port], and a Slack channel name as Slack allows it.
 MATRIX_ROOM_RE = re.compile(r"#[^\s:#]+:[A-Za-z0-9.-]+(:[0-9]+)?")
-SLACK_CHANNEL_RE = re.compile(r"#[a-z0-9_-]{1,80}")
+SLACK_CHANNEL_RE = re.compile(r"#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{8,12}")
 
 
 class Product(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     matrix_room = models.CharField(_("Matrix room"), max_length=150, blank=True, help_text="#room:mozilla.org")
-    slack_channel = models.CharField(_("Slack channel"), max_length=100, blank=True, help_text="#channel")
+    matrix_private = models.BooleanField(
+        _("Matrix room is private"),
+        default=False,
+        help_text=_("Escalation notices there quote the customer and the internal note. Leave off for public rooms."),
+    )
+    slack_channel = models.CharField(
+        _("Slack channel"), max_length=100, blank=True, help_text=_("#channel, or the channel's id (C0123ABCDEF)")
+    )
+    slack_private = models.BooleanField(
+        _("Slack channel is private"),
+        default=False,
+        help_text=_(
+            "Escalation notices there quote the customer and the internal note. Leave off for public channels."
+        ),
+    )
     is_paid = models.BooleanField(_("paid product"), default=False)
 
     objects = SmallTableQuerySet.as_manager()
@@ -173,8 +187,8 @@ class Product(models.Model):
             errors["matrix_room"] = _("Enter the Matrix room as #room:server, e.g. #fenix:mozilla.org.")
         if self.slack_channel and not SLACK_CHANNEL_RE.fullmatch(self.slack_channel):
             errors["slack_channel"] = _(
-                "Enter the Slack channel as #channel: lowercase letters, digits, hyphens and underscores, "
-                "e.g. #android-support."
+                "Enter the Slack channel as #channel (lowercase letters, digits, hyphens and underscores, e.g. "
+                "#android-support) or as its id (e.g. C0123ABCDEF)."
             )
         if errors:
             raise ValidationError(errors)

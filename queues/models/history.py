@@ -114,6 +114,8 @@ class Event(models.Model):
         DELIVERY_FAILED = "delivery_failed", _("could not deliver a reply")
         DELIVERY_UNKNOWN = "delivery_unknown", _("lost track of a reply")
         SENT_AGAIN = "sent_again", _("sent a reply again")
+        NOTICE_POSTED = "notice_posted", _("told the product team")
+        NOTICE_FAILED = "notice_failed", _("could not tell the product team")
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)

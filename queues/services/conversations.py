@@ -7,6 +7,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from queues.models import CloseReason, Conversation, Event, Product, Queue, Status, Tag
+from queues.notices import outbox as notices
 from queues.permissions import can_moderate, can_work
 from queues.process import Action
 from queues.services.errors import InvalidInput, NothingToChange, NotPermitted
@@ -83,6 +84,7 @@ def move_to_queue(*, conversation_id: int, actor, queue_id: int) -> Conversation
     source = move(convo, target)
     save(convo, "queue", "previous_queue", "on_hold_since")
     record(convo, actor, Event.Kind.MOVED, from_queue=source, to_queue=target)
+    _tell_the_team(convo, source, actor, _("moved to %(queue)s") % {"queue": target})
     return convo
 
 
@@ -145,6 +147,7 @@ def put_on_hold(*, conversation_id: int, actor, queue_id: int | None = None) -> 
     convo.on_hold_since = timezone.now()
     save(convo, "queue", "previous_queue", "on_hold_since")
     record(convo, actor, Event.Kind.PUT_ON_HOLD, from_queue=source, to_queue=target)
+    _tell_the_team(convo, source, actor, _("put on hold, waiting on the customer"))
     return convo
 
 
@@ -157,7 +160,15 @@ def close_conversation(*, conversation_id: int, actor, reason: str) -> Conversat
     convo.status, convo.closed_at, convo.close_reason = Status.CLOSED, timezone.now(), reason
     save(convo, "status", "closed_at", "close_reason")
     record(convo, actor, Event.Kind.CLOSED, from_queue=convo.queue, reason=reason)
+    _tell_the_team(convo, convo.queue, actor, _("closed (%(reason)s)") % {"reason": CloseReason(reason).label})
     return convo
+
+
+def _tell_the_team(convo: Conversation, source: Queue, actor, what: str) -> None:
+    """An escalation the product team was told of is handled: say so in the thread of each notice."""
+    if source.kind == Queue.Kind.ESCALATION:
+        who = actor.get_username() if actor else _("the automation")
+        notices.handled(convo, what=_("%(what)s by %(who)s") % {"what": what, "who": who})
 
 
 @transaction.atomic

@@ -1,19 +1,15 @@
 """Escalating, as the process document describes it: one action, all or nothing."""
 
-import logging
-
-from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from queues.models import Clipping, Conversation, EscalationReason, Event, Note, Queue
+from queues.notices import outbox as notices
 from queues.process import Action
 from queues.services.errors import InvalidInput
 from queues.services.replies import queue_reply
 from queues.services.state import lock_for, move, record, required, save
-
-logger = logging.getLogger(__name__)
 
 
 def check_reason(reason: str, other_reason: str) -> str:
@@ -65,17 +61,6 @@ def escalate_conversation(
         note_id=written_note.pk,
         message_id=message.pk,
     )
-    if reason == EscalationReason.OTHER:
-        transaction.on_commit(lambda: _tell_admins_about_other_reason(convo, actor, other_reason))
+    # The product team's rooms, and for "other" the admins: posted by the outbox once this commits.
+    notices.escalated(convo, actor=actor, note=note)
     return convo
-
-
-def _tell_admins_about_other_reason(convo: Conversation, actor, other_reason: str) -> None:
-    who = actor.get_username() if actor else _("the automation")
-    mail_admins(
-        _("Conversation #%(pk)s escalated for another reason") % {"pk": convo.pk},
-        _("%(who)s escalated conversation #%(pk)s (%(channel)s) for this reason:\n\n%(reason)s")
-        % {"who": who, "pk": convo.pk, "channel": convo.channel, "reason": other_reason},
-        fail_silently=True,
-    )
-    logger.info("conversation %s escalated for another reason by %s", convo.pk, who)

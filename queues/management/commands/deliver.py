@@ -7,6 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from queues.notices.outbox import Notices
 from queues.outbox.worker import Worker
 from queues.platforms.credentials import CredentialsError
 from queues.platforms.delivery import Replies
@@ -16,12 +17,13 @@ log = logging.getLogger("queues.outbox")
 
 def outbox_kinds(*, out=None) -> list:
     """Every kind of item the worker sends. Reading them reads the credentials: a bad file raises here."""
-    return [Replies(out=out)]
+    return [Replies(out=out), Notices(out=out)]
 
 
 class Command(BaseCommand):
     help = (
-        "Send what the portal owes the outside world: replies queued for X, Facebook and Google Play, through "
+        "Send what the portal owes the outside world: replies queued for X, Facebook and Google Play, and notices to "
+        "product teams' Matrix rooms and Slack channels (and the admins' mail), through "
         "settings.DELIVERY_BACKEND. Runs until stopped (SIGTERM or Ctrl-C finish the current send, then exit 0), "
         "picking new items up as they are queued. Replies whose worker stopped mid-send are sent again on Google "
         "Play and marked unknown on X and Facebook. Safe to run on several hosts at once."
