@@ -207,3 +207,44 @@ def test_the_console_backend_prints_notices_for_the_demo(agent):
     out = deliver()
     assert "#fenix:mozilla.org" in out and "#android-support" in out
     assert set(Notice.objects.filter(conversation=convo).values_list("delivery", flat=True)) == {"sent"}
+
+
+def test_the_admin_lists_notices_and_sends_a_failed_one_again(matrix, agent, client):
+    product = f.ProductFactory(matrix_room=matrix.foreign_room_alias, slack_channel="")
+    convo = conversation_for(product)
+    escalate(convo, agent)
+    deliver()
+    notice = Notice.objects.get(conversation=convo)
+    assert notice.delivery == "failed"
+    admin_user = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    listing = client.get("/admin/queues/notice/?delivery__exact=failed").content.decode()
+    assert matrix.foreign_room_alias in listing and "invite" in listing
+    page = client.get(f"/admin/queues/notice/{notice.pk}/change/").content.decode()
+    assert "M_FORBIDDEN" in page  # the attempt, with the homeserver's own words
+    product.matrix_room, product.matrix_private = matrix.room_alias, False
+    product.save()  # an admin fixes the room; the notice keeps where it was meant to go, so invite the bot instead
+    room_id = matrix.foreign_room_id
+    matrix.request(matrix.admin, "POST", f"/_synapse/admin/v1/join/{room_id}", json={"user_id": matrix.bot.user_id})
+    response = client.post(
+        "/admin/queues/notice/", {"action": "send_notices_again", "_selected_action": [notice.pk]}, follow=True
+    )
+    assert "Queued 1 again." in response.content.decode()
+    deliver()
+    notice.refresh_from_db()
+    assert notice.delivery == "sent"
+    assert Event.objects.filter(conversation=convo, kind=Event.Kind.NOTICE_SENT_AGAIN, actor=admin_user).exists()
+
+
+def test_a_test_notice_reports_each_platforms_answer(matrix, slack, client):
+    alias, room_id = matrix.new_room()
+    product = f.ProductFactory(matrix_room=alias, slack_channel="#closed-team")
+    client.force_login(f.UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/queues/product/", {"action": "send_test_notices", "_selected_action": [product.pk]}, follow=True
+    )
+    page = response.content.decode()
+    assert f"Matrix {alias}: posted ($" in page
+    assert "Slack #closed-team: refused:" in page and "not_in_channel" in page
+    [body] = bodies(matrix, room_id)
+    assert "Test notice" in body

@@ -1,6 +1,6 @@
 """The Django admin: admins configure queues, channels, products, tags and clippings (config.py), look into any
-conversation and act on many at once (conversations.py, actions.py), read the history (history.py) and what the
-fetchers keep (fetching.py).
+conversation and act on many at once (conversations.py, actions.py), read the history (history.py), what the
+fetchers keep (fetching.py) and the notices to product teams (notices.py).
 
 Conversations, messages, notes and events are never deleted, and events are never edited.
 """
@@ -8,7 +8,7 @@ Conversations, messages, notes and events are never deleted, and events are neve
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from queues.admin import config, conversations, fetching, history  # noqa: F401  (they register the model admins)
+from queues.admin import config, conversations, fetching, history, notices  # noqa: F401  (they register the model admins)
 
 admin.site.site_header = _("Escalation Portal admin")
 admin.site.site_title = _("Escalation Portal admin")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, selectors
+from queues.admin.notices import send_test_notices
 from queues.models import Channel, Clipping, Product, Queue, Tag
 
 
@@ -65,8 +66,19 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ("is_paid",)
     search_fields = ("name", "slug", "matrix_room", "slack_channel")
     prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "matrix_room", "matrix_link", "slack_channel", "is_paid")
+    fields = (
+        "name",
+        "slug",
+        "matrix_room",
+        "matrix_private",
+        "matrix_link",
+        "slack_channel",
+        "slack_private",
+        "is_paid",
+    )
     readonly_fields = ("matrix_link",)
+    # Posted at once, not through the outbox: the admin wants the platform's answer now.
+    actions = (send_test_notices,)
 
     @admin.display(description=_("Matrix room"), ordering="matrix_room")
     def matrix_link(self, obj):

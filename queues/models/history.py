@@ -116,6 +116,7 @@ class Event(models.Model):
         SENT_AGAIN = "sent_again", _("sent a reply again")
         NOTICE_POSTED = "notice_posted", _("told the product team")
         NOTICE_FAILED = "notice_failed", _("could not tell the product team")
+        NOTICE_SENT_AGAIN = "notice_sent_again", _("asked to tell the product team again")
 
     # Not indexed alone: event_conversation_created starts with it.
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)

@@ -273,3 +273,29 @@ class Notices:
         self.out.flush()
         time.sleep(settings.DELIVERY_CONSOLE_DELAY_SECONDS)
         return Sent(external_id=f"console-{item.pk}")
+
+
+@transaction.atomic
+def send_again(*, notice_id: int, actor) -> Notice:
+    """Queue a failed notice again (an admin fixed the room, the token or the bot's membership). An unknown one (an
+    e-mail whose worker stopped mid-send) may have gone: it is left for a person to check."""
+    from queues.services import InvalidInput, TransitionNotAllowed
+    from queues.services.state import record
+
+    notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+    if notice is None:
+        raise InvalidInput(_("No notice #%(pk)s.") % {"pk": notice_id})
+    if notice.delivery != Delivery.FAILED:
+        raise TransitionNotAllowed(
+            _("Notice #%(pk)s is %(state)s: only failed notices are sent again.")
+            % {"pk": notice.pk, "state": notice.get_delivery_display().lower()},
+            reason=_("not failed"),
+        )
+    now = timezone.now()
+    notice.delivery, notice.delivery_reason, notice.queued_at, notice.next_attempt_at = Delivery.QUEUED, "", now, now
+    notice.save(update_fields=["delivery", "delivery_reason", "queued_at", "next_attempt_at"])
+    record(
+        notice.conversation, actor, Event.Kind.NOTICE_SENT_AGAIN, notice_id=notice.pk, destination=notice.destination
+    )
+    transaction.on_commit(outbox.notify)
+    return notice
