@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages bench-delivery
+.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench-load: setup
 
 bench-pages: setup
 	$(BENCH_PG) $(BIN)/python bench/pages.py
+
+# Escalation commit → notice visible in a real Synapse room (installs Synapse in .synapse-venv/ first).
+bench-notices: setup
+	.ci/synapse-venv
+	$(BENCH_PG) $(BIN)/python bench/notices.py
 
 bench-delivery: setup
 	$(BENCH_PG) $(BIN)/python bench/delivery.py
