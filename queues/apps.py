@@ -16,3 +16,4 @@ class QueuesConfig(AppConfig):
     def ready(self):
         # After every migrate: a migration that rebuilds the conversation table on SQLite drops its triggers.
         post_migrate.connect(_ensure_search_triggers, sender=self)
+        from queues import preferences  # noqa: F401  (copies a user's language and time zone into the session)

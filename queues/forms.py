@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, services
 from queues.models import CloseReason, EscalationReason, Queue, Tag
+from queues.models.languages import clipping_text
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, products
 
@@ -84,7 +85,8 @@ class ReplyForm(ActionForm):
 
     def clean(self):
         data = super().clean()
-        body = data.get("body") or (data["clipping"].body if data.get("clipping") else "")
+        clipping = data.get("clipping")
+        body = data.get("body") or (clipping_text(clipping, self.conversation.language) if clipping else "")
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
         data["body"] = body

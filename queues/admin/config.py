@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, selectors
+from queues.admin.languages import ClippingTranslationInline
 from queues.models import Channel, Clipping, Product, Queue, Tag
 
 
@@ -122,6 +123,7 @@ class ClippingAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "is_escalation_statement")
     search_fields = ("title", "body")
     fields = ("title", "body", "limits", "is_escalation_statement", "is_active")
+    inlines = [ClippingTranslationInline]
 
     @admin.display(description=_("length against each platform's limit"))
     def limits(self, obj):

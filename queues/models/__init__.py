@@ -4,6 +4,7 @@ what happened on them (history.py). The process that moves a conversation is que
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
 from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
 from queues.models.history import Event, Message, Note, SearchText
+from queues.models.languages import ClippingTranslation, Preferences
 
 __all__ = [
     "MATRIX_ROOM_RE",
@@ -11,12 +12,14 @@ __all__ = [
     "SORT_RATING",
     "Channel",
     "Clipping",
+    "ClippingTranslation",
     "CloseReason",
     "Conversation",
     "EscalationReason",
     "Event",
     "Message",
     "Note",
+    "Preferences",
     "Product",
     "Queue",
     "SearchText",

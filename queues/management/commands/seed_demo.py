@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from queues.models import (
     Channel,
@@ -123,8 +125,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             created = self._conversations(users)
-        self.stdout.write(f"Demo data: {created} conversations created ({HOW_MANY - created} already there).")
-        self.stdout.write("Demo logins (username / password):")
+        self.stdout.write(
+            ngettext(
+                "Demo data: %(created)s conversation created (%(existing)s already there).",
+                "Demo data: %(created)s conversations created (%(existing)s already there).",
+                created,
+            )
+            % {"created": created, "existing": HOW_MANY - created}
+        )
+        self.stdout.write(_("Demo logins (username / password):"))
         for username, password, _first, role, _staff in DEMO_USERS:
             self.stdout.write(f"  {username:6} / {password:11} {role}")
 

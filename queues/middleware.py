@@ -1,0 +1,31 @@
+"""Each signed-in user's own language and time zone, for every request.
+
+Their Preferences are copied into the session when they sign in or save them (queues/preferences.py), so a request
+costs no query for them. Without a choice of their own: the browser's language (LocaleMiddleware, before this one)
+and the portal's time zone."""
+
+import zoneinfo
+
+from django.utils import timezone, translation
+
+LANGUAGE_SESSION_KEY = "portal_language"
+TIME_ZONE_SESSION_KEY = "portal_time_zone"
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None) or {}
+        language = session.get(LANGUAGE_SESSION_KEY) if request.user.is_authenticated else None
+        if language and translation.check_for_language(language):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        zone = session.get(TIME_ZONE_SESSION_KEY) if request.user.is_authenticated else None
+        # Always one or the other: the active zone is per thread and would otherwise leak into the next request.
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone)) if zone else timezone.deactivate()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        return self.get_response(request)
