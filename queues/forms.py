@@ -119,7 +119,9 @@ class ProductForm(ActionForm):
     submit_label = _("Set product")
     success_message = _("Product saved.")
     submit_class = "btn-outline-secondary"
-    product = forms.ModelChoiceField(queryset=products(), required=False, empty_label=_("No product"))
+    product = forms.ModelChoiceField(
+        queryset=products(), required=False, empty_label=_("No product"), label=_("Product")
+    )
 
     def save(self, *, conversation_id, actor):
         product = self.cleaned_data["product"]
@@ -133,7 +135,7 @@ class TagsForm(ActionForm):
     success_message = _("Tags saved.")
     submit_class = "btn-outline-secondary"
     tags = forms.ModelMultipleChoiceField(
-        queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple, label=_("Tags")
     )
     new_tags = forms.CharField(
         label=_("New tags"), required=False, max_length=200, help_text=_("Comma-separated; moderators only.")

@@ -39,7 +39,13 @@ class PreferencesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The browser's language")), *settings.LANGUAGES]
+        # Each language named in the reader's language here; the menu's switch names each in its own.
+        self.fields["language"].choices = [
+            ("", _("The browser's language")),
+            *((code, translation.get_language_info(code)["name_translated"]) for code, _name in settings.LANGUAGES),
+        ]
+        # Zone names are identifiers, the same in every language (translate="no" tells translation tools so).
+        self.fields["time_zone"].widget.attrs["translate"] = "no"
         self.fields["time_zone"].choices = [
             ("", _("The portal's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}),
             *((name, name) for name in time_zone_names()),

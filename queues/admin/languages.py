@@ -4,11 +4,22 @@ import re
 
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms
 from queues.models import Channel, ClippingTranslation, Preferences
+
+
+def duration_text(value) -> str:
+    """A queue's auto-close duration as people say it: "7 days", "2 days 3 hours", not "7 days, 0:00:00"."""
+    hours = int(value.total_seconds()) // 3600
+    days, hours = divmod(hours, 24)
+    parts = [ngettext("%(count)s day", "%(count)s days", days) % {"count": days}] if days else []
+    if hours or not days:
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
+    return " ".join(parts)
+
 
 LANGUAGE_TAG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
@@ -55,7 +66,7 @@ class ClippingTranslationInline(admin.StackedInline):
 
     @admin.display(description=_("length against each platform's limit"))
     def limits(self, obj):
-        return platforms.limits_summary(obj.body) if obj and obj.body else None
+        return platforms.limits_summary(obj.body) if obj and obj.body else "—"
 
 
 @admin.register(Preferences)

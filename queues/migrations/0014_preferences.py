@@ -98,4 +98,34 @@ def translate_statement(apps, schema_editor):
         ClippingTranslation.objects.get_or_create(clipping=statement, language=language, defaults={"body": body})
 
 
-Migration.operations.append(migrations.RunPython(translate_statement, migrations.RunPython.noop))
+# Admins edit clippings, so their translations too; they see and correct users' preferences.
+ADMIN_PERMISSIONS = [
+    "add_clippingtranslation",
+    "change_clippingtranslation",
+    "delete_clippingtranslation",
+    "view_clippingtranslation",
+    "change_preferences",
+    "view_preferences",
+]
+
+
+def grant_admins(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrate; the role needs them now.
+    config = apps.get_app_config("queues")
+    config.models_module = True
+    create_permissions(config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    admins = Group.objects.filter(name="Admins").first()
+    if admins is not None:
+        admins.permissions.add(
+            *Permission.objects.filter(content_type__app_label="queues", codename__in=ADMIN_PERMISSIONS)
+        )
+
+
+Migration.operations += [
+    migrations.RunPython(translate_statement, migrations.RunPython.noop),
+    migrations.RunPython(grant_admins, migrations.RunPython.noop),
+]
