@@ -254,3 +254,22 @@ class ClippingTranslationTests(TestCase):
         data[f"translations-{len(rows)}-body"] = "您的问题比较复杂，我们正在调查。"
         self.assertEqual(self.client.post(url, data).status_code, 302)
         self.assertTrue(ClippingTranslation.objects.filter(clipping=self.statement, language="zh-Hant").exists())
+
+
+class AdminMailLanguageTests(TestCase):
+    def test_the_admins_are_told_in_the_portals_language_whatever_the_agents(self):
+        from django.core import mail
+
+        agent = f.agent(username="alice")
+        Preferences.objects.create(user=agent, language="de")
+        self.client.force_login(agent)
+        convo = f.ConversationFactory()
+        with self.settings(ADMINS=[("Admins", "admins@example.com")]), self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                reverse("conversation-escalate", args=[convo.pk]),
+                {"reason": "other", "other_reason": "Rechtsfrage", "note": "Schritte"},
+                follow=True,
+            )
+        self.assertContains(response, "Eskaliert")
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertIn(f"Conversation #{convo.pk} escalated for another reason", mail.outbox[0].subject)

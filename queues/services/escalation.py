@@ -2,9 +2,10 @@
 
 import logging
 
+from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from queues.models import Clipping, Conversation, EscalationReason, Event, Note, Queue
@@ -73,6 +74,12 @@ def escalate_conversation(
 
 
 def _tell_admins_about_other_reason(convo: Conversation, actor, other_reason: str) -> None:
+    # In the portal's language (LANGUAGE_CODE), which the admins read, not in the escalating agent's.
+    with translation.override(settings.LANGUAGE_CODE):
+        _mail_admins_about_other_reason(convo, actor, other_reason)
+
+
+def _mail_admins_about_other_reason(convo: Conversation, actor, other_reason: str) -> None:
     who = actor.get_username() if actor else _("the automation")
     mail_admins(
         _("Conversation #%(pk)s escalated for another reason") % {"pk": convo.pk},
