@@ -6,6 +6,8 @@ and the portal's time zone."""
 
 import zoneinfo
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.utils import timezone, translation
 
 LANGUAGE_SESSION_KEY = "portal_language"
@@ -29,3 +31,11 @@ class UserLanguageMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+@receiver(request_finished)
+def _forget_the_requests_language(**kwargs):
+    """The active language and zone are per thread: once a response is done, back to the portal's own, so that
+    whatever runs next on this thread outside a request (a notice, a command, a test) is not in the last user's."""
+    translation.deactivate()
+    timezone.deactivate()
