@@ -4,7 +4,6 @@ that queues/middleware.py reads."""
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from queues.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
 from queues.models import Preferences
 from queues.models.languages import time_zone_names
+from queues.views import agent_required
 
 
 def remember(session, prefs: Preferences | None) -> None:
@@ -93,7 +93,7 @@ def switch_language(request):
     return _with_language_cookie(response, language)
 
 
-@login_required
+@agent_required
 def preferences(request):
     prefs = Preferences.objects.filter(user=request.user).first() or Preferences(user=request.user)
     form = PreferencesForm(request.POST or None, instance=prefs)

@@ -17,7 +17,8 @@ from queues.urls import urlpatterns
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
-PUBLIC = {"login", "logout"}  # the only pages anyone may open
+# The only pages anyone may open: signing in and out, and the sign-in page's language switch and script strings.
+PUBLIC = {"login", "logout", "switch-language", "javascript-catalog"}
 
 
 def portal_routes(resolver=None, prefix=""):
