@@ -273,3 +273,20 @@ class AdminMailLanguageTests(TestCase):
         self.assertContains(response, "Eskaliert")
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn(f"Conversation #{convo.pk} escalated for another reason", mail.outbox[0].subject)
+
+
+class DemoDataTests(TestCase):
+    def test_the_demos_escalated_conversations_got_the_statement_in_their_language(self):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        from queues.models import Conversation
+
+        call_command("seed_demo", stdout=StringIO())
+        statement = f.statement()
+        escalated = Conversation.objects.filter(escalated_at__isnull=False, language="de")
+        self.assertTrue(escalated.exists())
+        german = statement.translations.get(language="de").body
+        for convo in escalated:
+            self.assertEqual(convo.messages.get(clipping=statement).body, german)

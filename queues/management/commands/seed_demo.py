@@ -25,6 +25,7 @@ from queues.models import (
     Status,
     Tag,
 )
+from queues.models.languages import clipping_text
 from queues.process import Stage
 
 DEMO_USERS = [
@@ -159,7 +160,7 @@ class Command(BaseCommand):
         channels = list(Channel.objects.select_related("working_queue", "escalation_queue", "default_product"))
         products = list(Product.objects.all())
         on_hold = Queue.objects.active_of_kind(Queue.Kind.ON_HOLD).first()
-        statement = Clipping.objects.filter(is_escalation_statement=True).first()
+        statement = Clipping.objects.filter(is_escalation_statement=True).prefetch_related("translations").first()
         agents = [users["alice"], users["bob"]]
         existing = set(
             Conversation.objects.filter(external_id__startswith="demo-").values_list("external_id", flat=True)
@@ -225,7 +226,7 @@ class Command(BaseCommand):
                 body = rng.choice(CLIPPINGS)[1]
             elif stage == Stage.ESCALATED:
                 kind, clipping, details = Event.Kind.ESCALATED, statement, {"reason": convo.escalation_reason}
-                body = statement.body
+                body = clipping_text(statement, convo.language)  # as escalating sends it
                 notes.append(Note(conversation=convo, author=agent, body=ESCALATION_NOTE, created_at=at))
             else:
                 continue
