@@ -4,6 +4,7 @@ Their Preferences are copied into the session when they sign in or save them (qu
 costs no query for them. Without a choice of their own: the browser's language (LocaleMiddleware, before this one)
 and the portal's time zone."""
 
+import contextlib
 import zoneinfo
 
 from django.core.signals import request_finished
@@ -26,10 +27,11 @@ class UserLanguageMiddleware:
             request.LANGUAGE_CODE = translation.get_language()
         zone = session.get(TIME_ZONE_SESSION_KEY) if request.user.is_authenticated else None
         # Always one or the other: the active zone is per thread and would otherwise leak into the next request.
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(zone)) if zone else timezone.deactivate()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
+        timezone.deactivate()
+        # A zone the system no longer knows stays the portal's.
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            if zone:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
         return self.get_response(request)
 
 

@@ -68,7 +68,8 @@ def wider_than_the_window(page) -> list[str]:
     return page.evaluate(
         """() => {
         const width = document.documentElement.clientWidth;
-        if (document.documentElement.scrollWidth > width + 1) return ["the page: " + document.documentElement.scrollWidth];
+        const page = document.documentElement.scrollWidth;
+        if (page > width + 1) return ["the page: " + page + "px"];
         return [...document.querySelectorAll("body *")]
           .filter(e => !e.closest(".table-responsive") && e.getClientRects().length)
           .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 1 || r.left < -1; })
