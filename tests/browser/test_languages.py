@@ -128,3 +128,18 @@ def test_the_picker_says_which_language_it_inserts_and_offers_english(chromium, 
         check_page(page, "clipping-picker-languages")
     finally:
         page.close()
+
+
+def test_anyone_can_switch_the_sign_in_page_to_arabic(chromium, live_server):
+    page = chromium.new_page(viewport=SIZES["phone"])
+    try:
+        page.goto(live_server.url + "/accounts/login/")
+        page.select_option("#language-choice", "ar")
+        page.get_by_role("button", name="Change").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert page.get_by_role("button", name="تسجيل الدخول").is_visible()
+        assert not wider_than_the_window(page)
+        check_page(page, "sign-in-ar-phone")
+    finally:
+        page.close()
