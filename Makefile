@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
 
-.PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery
+.PHONY: run test setup lint format messages clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The catalogs: collect every marked string into locale/<lang>/LC_MESSAGES/*.po (new ones untranslated), then compile
+# the .mo files the portal serves. Needs GNU gettext (apt-get install gettext). Translate what is new, run it again.
+LOCALES := ko de es fr pt_BR ja ar
+MESSAGES_IGNORE := --ignore=.venv --ignore=.synapse-venv --ignore=tests --ignore=bench --ignore=staticfiles \
+	--ignore=test-artifacts --ignore=queues/static/vendor --ignore=queues/static/queues/x-text-data.js
+messages: setup
+	$(BIN)/python manage.py makemessages --no-obsolete --no-location $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
+	$(BIN)/python manage.py makemessages --no-obsolete --no-location -d djangojs $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.synapse-venv
 
 # Benchmarks: each starts a throwaway PostgreSQL 15 cluster with production's durability and prints a table (bench/).
 BENCH_PG := PG_DURABLE=1 .ci/with-postgres

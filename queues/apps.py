@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.db import connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_triggers(sender, using, **kwargs):
@@ -14,6 +15,7 @@ def _ensure_triggers(sender, using, **kwargs):
 class QueuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "queues"
+    verbose_name = _("Queues")
 
     def ready(self):
         from queues import audit, history
@@ -25,4 +27,5 @@ class QueuesConfig(AppConfig):
         post_migrate.connect(_ensure_triggers, sender=self)
         # The append-only triggers on SQLite read a switch each connection must have (queues/history.py).
         connection_created.connect(history.register_sqlite_function)
+        from queues import preferences  # noqa: F401  (copies a user's language and time zone into the session)
         from queues.platforms import checks  # noqa: F401 - registers the credentials check

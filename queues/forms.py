@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, services
 from queues.models import Channel, CloseReason, EscalationReason, Queue, Tag
+from queues.models.languages import clipping_text
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, has_public_reply, products
 
@@ -94,7 +95,8 @@ class ReplyForm(ActionForm):
 
     def clean(self):
         data = super().clean()
-        body = data.get("body") or (data["clipping"].body if data.get("clipping") else "")
+        clipping = data.get("clipping")
+        body = data.get("body") or (clipping_text(clipping, self.conversation.language) if clipping else "")
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
         data["body"] = body
@@ -127,7 +129,9 @@ class ProductForm(ActionForm):
     submit_label = _("Set product")
     success_message = _("Product saved.")
     submit_class = "btn-outline-secondary"
-    product = forms.ModelChoiceField(queryset=products(), required=False, empty_label=_("No product"))
+    product = forms.ModelChoiceField(
+        queryset=products(), required=False, empty_label=_("No product"), label=_("Product")
+    )
 
     def save(self, *, conversation_id, actor):
         product = self.cleaned_data["product"]
@@ -141,7 +145,7 @@ class TagsForm(ActionForm):
     success_message = _("Tags saved.")
     submit_class = "btn-outline-secondary"
     tags = forms.ModelMultipleChoiceField(
-        queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple, label=_("Tags")
     )
     new_tags = forms.CharField(
         label=_("New tags"), required=False, max_length=200, help_text=_("Comma-separated; moderators only.")

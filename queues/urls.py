@@ -1,9 +1,14 @@
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
-from queues import delivery_views, views
+from queues import delivery_views, preferences, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("preferences/", preferences.preferences, name="preferences"),
+    path("preferences/language/", preferences.switch_language, name="switch-language"),
+    # The scripts' strings (gettext, ngettext) in the request's language: a script file, so the CSP needs no inline.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["queues"]), name="javascript-catalog"),
     path("queues/<int:queue_id>/next/", views.next_conversation, name="next-conversation"),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),

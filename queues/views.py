@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from queues import selectors, services
@@ -27,6 +28,7 @@ from queues.forms import (
     UnassignForm,
 )
 from queues.models import Conversation, Queue
+from queues.models.languages import clipping_versions, language_name
 from queues.permissions import can_work
 from queues.process import Action, allowed_actions
 
@@ -44,11 +46,19 @@ def agent_required(view):
     return wrapper
 
 
+# Whole headings, not "<kind> queues": word order and agreement differ between languages.
+QUEUE_GROUP_HEADINGS = {
+    Queue.Kind.WORKING: gettext_lazy("Working queues"),
+    Queue.Kind.ON_HOLD: gettext_lazy("On hold queues"),
+    Queue.Kind.ESCALATION: gettext_lazy("Escalation queues"),
+}
+
+
 @agent_required
 @require_GET
 def dashboard(request):
     queues = list(selectors.dashboard_queues())
-    groups = [(kind.label, [q for q in queues if q.kind == kind]) for kind in Queue.Kind]
+    groups = [(QUEUE_GROUP_HEADINGS[kind], [q for q in queues if q.kind == kind]) for kind in Queue.Kind]
     return render(
         request,
         "queues/dashboard.html",
@@ -134,17 +144,25 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
             forms[name] = bound
         else:
             forms[name] = form_class(conversation=convo, user=request.user, initial=_initial(name, convo))
-    clippings = list(selectors.active_clippings())
+    clippings = list(selectors.active_clippings().prefetch_related("translations"))
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
+    statement = next((c for c in clippings if c.is_escalation_statement), None)
     context = {
         "conversation": convo,
         "timeline": entries,
         "earlier_entries": earlier,
         "forms": forms,
         "allowed": allowed,
-        "statement": next((c for c in clippings if c.is_escalation_statement), None),
-        "clipping_bodies": {c.pk: c.body for c in clippings},
+        "statement": statement,
+        "statement_version": clipping_versions(statement, convo.language)[0] if statement else None,
+        # For the picker (portal.js): each clipping's texts, the customer's language first, then English.
+        "clipping_bodies": {
+            c.pk: [
+                {"language": language_name(code), "body": body} for code, body in clipping_versions(c, convo.language)
+            ]
+            for c in clippings
+        },
         "open_error": action if bound is not None else "",
     }
     return render(request, "queues/conversation_detail.html", context, status=status)

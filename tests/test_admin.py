@@ -42,6 +42,20 @@ def management_form(**counts):
     return data
 
 
+def translations_form(clipping=None):
+    """The clipping form's inline of translations, posted back as the page shows it."""
+    rows = list(clipping.translations.all()) if clipping else []
+    data = {"translations-TOTAL_FORMS": str(len(rows)), "translations-INITIAL_FORMS": str(len(rows))}
+    for i, row in enumerate(rows):
+        data |= {
+            f"translations-{i}-id": str(row.pk),
+            f"translations-{i}-clipping": str(clipping.pk),
+            f"translations-{i}-language": row.language,
+            f"translations-{i}-body": row.body,
+        }
+    return data
+
+
 class AdminTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -222,7 +236,8 @@ class ProductAdminTests(AdminTestCase):
 class ClippingAdminTests(AdminTestCase):
     def test_a_second_escalation_statement_is_a_form_error(self):
         response = self.client.post(
-            url(Clipping, "add"), {"title": "Another", "body": "We are on it.", "is_escalation_statement": "on"}
+            url(Clipping, "add"),
+            {"title": "Another", "body": "We are on it.", "is_escalation_statement": "on", **translations_form()},
         )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(
@@ -236,7 +251,10 @@ class ClippingAdminTests(AdminTestCase):
         response = self.client.get(url(Clipping, "change", statement.pk))
         self.assertNotContains(response, 'name="is_escalation_statement"')
         text = "We need to look into this more closely and will get back to you soon."
-        response = self.client.post(url(Clipping, "change", statement.pk), {"title": statement.title, "body": text})
+        response = self.client.post(
+            url(Clipping, "change", statement.pk),
+            {"title": statement.title, "body": text, **translations_form(statement)},
+        )
         self.assertRedirects(response, url(Clipping, "changelist"))
         statement.refresh_from_db()
         self.assertEqual((statement.body, statement.is_escalation_statement), (text, True))
@@ -244,7 +262,8 @@ class ClippingAdminTests(AdminTestCase):
     def test_the_statement_must_fit_every_platform_it_is_sent_on(self):
         statement = f.statement()
         response = self.client.post(
-            url(Clipping, "change", statement.pk), {"title": statement.title, "body": "x" * 400}
+            url(Clipping, "change", statement.pk),
+            {"title": statement.title, "body": "x" * 400, **translations_form(statement)},
         )
         self.assertEqual(response.status_code, 200)
         errors = response.context["adminform"].form.errors["body"]

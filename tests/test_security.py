@@ -17,9 +17,17 @@ from queues.urls import urlpatterns
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[1]
-# The only pages anyone may open: signing in and out, and the doors to and from the identity provider, which refuse
-# anything but a sign-in they started with a page that says so (tests/test_sign_in.py tries them with junk).
-PUBLIC = {"login", "logout", "oidc_authentication_init", "oidc_authentication_callback"}
+# The only pages anyone may open: signing in and out, the sign-in page's language switch and script strings, and the
+# doors to and from the identity provider, which refuse anything but a sign-in they started with a page that says so
+# (tests/test_sign_in.py tries them with junk).
+PUBLIC = {
+    "login",
+    "logout",
+    "switch-language",
+    "javascript-catalog",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+}
 # The only URLs without sign-in or CSRF token: a platform signs what it sends (tests/test_facebook_hook.py).
 HOOKS = {"facebook-hook"}
 

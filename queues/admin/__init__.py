@@ -8,7 +8,7 @@ Conversations, messages, notes and events are never deleted, and events are neve
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from queues.admin import config, conversations, fetching, history, notices  # noqa: F401  (they register the model admins)
+from queues.admin import config, conversations, fetching, history, languages, notices  # noqa: F401  (they register the model admins)
 
 admin.site.site_header = _("Escalation Portal admin")
 admin.site.site_title = _("Escalation Portal admin")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, selectors
+from queues.admin.languages import ClippingTranslationInline, duration_text
 from queues.admin.notices import send_test_notices
 from queues.models import Channel, Clipping, Product, Queue, Tag
 
@@ -38,13 +39,17 @@ class QueueAdminForm(forms.ModelForm):
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     form = QueueAdminForm
-    list_display = ("name", "kind", "auto_close_after", "open_conversations", "is_active")
+    list_display = ("name", "kind", "closes_after", "open_conversations", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(open_count=selectors.open_count())
+
+    @admin.display(description=_("auto-close after"), ordering="auto_close_after")
+    def closes_after(self, obj):
+        return duration_text(obj.auto_close_after) if obj.auto_close_after else None
 
     @admin.display(description=_("open conversations"), ordering="open_count")
     def open_conversations(self, obj):
@@ -134,6 +139,7 @@ class ClippingAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "is_escalation_statement")
     search_fields = ("title", "body")
     fields = ("title", "body", "limits", "is_escalation_statement", "is_active")
+    inlines = [ClippingTranslationInline]
 
     @admin.display(description=_("length against each platform's limit"))
     def limits(self, obj):

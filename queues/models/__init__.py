@@ -7,6 +7,7 @@ from queues.models.conversations import SORT_RATING, CloseReason, Conversation, 
 from queues.models.fetching import FetchCursor, WebhookDelivery
 from queues.models.history import Attempt, Event, Message, Note, SearchText
 from queues.models.identity import Identity
+from queues.models.languages import ClippingTranslation, Preferences
 from queues.models.notices import Notice, NoticeAttempt
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "SORT_RATING",
     "Channel",
     "Clipping",
+    "ClippingTranslation",
     "CloseReason",
     "Conversation",
     "EscalationReason",
@@ -26,6 +28,7 @@ __all__ = [
     "Note",
     "Notice",
     "NoticeAttempt",
+    "Preferences",
     "Product",
     "Queue",
     "SearchText",

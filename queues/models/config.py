@@ -46,6 +46,8 @@ class Queue(models.Model):
     objects = QueueQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
         ordering = ["kind", "name"]
         constraints = [
             # The On Hold automation depends on this: only on-hold queues carry a duration, and
@@ -127,6 +129,8 @@ class Channel(models.Model):
     objects = SmallTableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["platform", "account"]
         constraints = [models.UniqueConstraint(fields=["platform", "account"], name="channel_platform_account_unique")]
 
@@ -172,6 +176,8 @@ class Product(models.Model):
     objects = SmallTableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name"]
 
     def __str__(self):
@@ -201,6 +207,8 @@ class Tag(models.Model):
     objects = SmallTableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self):
@@ -220,6 +228,8 @@ class Clipping(models.Model):
     objects = SmallTableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("clipping")
+        verbose_name_plural = _("clippings")
         ordering = ["-is_escalation_statement", "title"]
         constraints = [
             models.UniqueConstraint(

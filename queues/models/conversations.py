@@ -66,7 +66,9 @@ class ConversationQuerySet(models.QuerySet):
 class Conversation(models.Model):
     # db_index=False on channel, queue and assignee: an index in Meta starts with each of them already, and every
     # extra index is written again on each change of a row (the automation closes thousands in one go).
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations", db_index=False)
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="conversations", db_index=False, verbose_name=_("channel")
+    )
     external_id = models.CharField(_("external id"), max_length=255)
     permalink = models.URLField(_("link to the original"), max_length=500, blank=True)
     author_name = models.CharField(_("author"), max_length=255, blank=True)
@@ -87,8 +89,11 @@ class Conversation(models.Model):
         null=True,
         blank=True,
         related_name="conversations",
+        verbose_name=_("product"),
     )
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="conversations", db_index=False)
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="conversations", db_index=False, verbose_name=_("queue")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -97,8 +102,9 @@ class Conversation(models.Model):
         blank=True,
         related_name="assigned_conversations",
         db_index=False,
+        verbose_name=_("assignee"),
     )
-    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations", verbose_name=_("tags"))
     escalation_reason = models.CharField(
         _("escalation reason"),
         max_length=30,
@@ -117,6 +123,7 @@ class Conversation(models.Model):
         related_name="+",
         help_text=_("The working queue it left for on hold or escalation."),
         db_index=False,
+        verbose_name=_("previous queue"),
     )
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
@@ -129,6 +136,8 @@ class Conversation(models.Model):
     objects = ConversationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         ordering = ["received_at", "id"]
         permissions = [
             (

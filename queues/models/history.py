@@ -25,16 +25,22 @@ class Message(OutboxItem):
         INBOUND = "inbound", _("From the customer")
         OUTBOUND = "outbound", _("Reply")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="messages", verbose_name=_("conversation")
+    )
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     external_id = models.CharField(_("external id"), max_length=255, blank=True)
-    author = _person()
+    author = _person(verbose_name=_("author"))
     author_name = models.CharField(_("author name"), max_length=255, blank=True)
     body = models.TextField(_("text"))
-    clipping = models.ForeignKey(Clipping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    clipping = models.ForeignKey(
+        Clipping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("clipping")
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -65,7 +71,7 @@ class Message(OutboxItem):
         ]
 
     def __str__(self):
-        return f"{self.get_direction_display()} on #{self.conversation_id}"
+        return _("%(direction)s on #%(pk)s") % {"direction": self.get_direction_display(), "pk": self.conversation_id}
 
 
 class Attempt(AttemptRecord):
@@ -81,16 +87,20 @@ class Attempt(AttemptRecord):
 
 
 class Note(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="notes")
-    author = _person()
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="notes", verbose_name=_("conversation")
+    )
+    author = _person(verbose_name=_("author"))
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"Note on #{self.conversation_id}"
+        return _("Note on #%(pk)s") % {"pk": self.conversation_id}
 
 
 class Event(models.Model):
@@ -119,24 +129,40 @@ class Event(models.Model):
         NOTICE_SENT_AGAIN = "notice_sent_again", _("asked to tell the product team again")
 
     # Not indexed alone: event_conversation_created starts with it.
-    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="events", db_index=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="events", db_index=False, verbose_name=_("conversation")
+    )
     # Indexed only where set (event_actor_created): the automation's events have none and skip it.
-    actor = _person(db_index=False)
+    actor = _person(db_index=False, verbose_name=_("who"))
     # A deleted user also leaves actor empty; this tells the automation apart from them.
     by_automation = models.BooleanField(_("by the automation"), default=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # The queues are not indexed: nothing asks for the events of a queue but deleting one, which is rare enough
     # to read the table, while every event written would write them.
     from_queue = models.ForeignKey(
-        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Queue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("from queue"),
     )
     to_queue = models.ForeignKey(
-        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Queue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("to queue"),
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="event_conversation_created"),
@@ -154,7 +180,7 @@ class Event(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} #{self.conversation_id}"
+        return _("%(kind)s #%(pk)s") % {"kind": self.get_kind_display(), "pk": self.conversation_id}
 
     def save(self, *args, **kwargs):
         # Append-only: an event, once written, is never rewritten.

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from queues import outbox
@@ -41,7 +41,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def escalated(convo, *, actor, note: str) -> list[Notice]:
-    """Queue the notices of an escalation (call inside the escalation's transaction)."""
+    """Queue the notices of an escalation (call inside the escalation's transaction). Written in the portal's
+    language (LANGUAGE_CODE), which the product teams and the admins read, not in the escalating agent's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _escalated(convo, actor=actor, note=note)
+
+
+def _escalated(convo, *, actor, note: str) -> list[Notice]:
     product = convo.product
     now = timezone.now()
     who = actor.get_username() if actor else _("the automation")
@@ -65,6 +71,11 @@ def escalated(convo, *, actor, note: str) -> list[Notice]:
 
 def handled(convo, *, what: str) -> list[Notice]:
     """Queue a follow-up in the thread of each first notice of the conversation's escalation that has none yet."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _handled(convo, what=what)
+
+
+def _handled(convo, *, what: str) -> list[Notice]:
     firsts = Notice.objects.filter(
         conversation=convo, occasion=Notice.Occasion.ESCALATED, follow_ups__isnull=True
     ).exclude(target=Notice.Target.EMAIL)

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from queues.models import Clipping, Conversation, EscalationReason, Event, Note, Queue
+from queues.models.languages import clipping_text
 from queues.notices import outbox as notices
 from queues.process import Action
 from queues.services.errors import InvalidInput
@@ -38,7 +39,8 @@ def escalate_conversation(
     if target.kind != Queue.Kind.ESCALATION or not target.is_active:
         raise InvalidInput(_("The channel %(channel)s has no active escalation queue.") % {"channel": convo.channel})
     written_note = Note.objects.create(conversation=convo, author=actor, body=note)
-    message = queue_reply(convo, actor, statement.body, statement)
+    # In the customer's language when the statement has that translation; its limits are checked on that text.
+    message = queue_reply(convo, actor, clipping_text(statement, convo.language), statement)
     source = move(convo, target)
     convo.escalation_reason, convo.escalation_reason_other, convo.escalated_at = reason, other_reason, timezone.now()
     save(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from queues import outbox, platforms
 from queues.models import Clipping, Conversation, Event, Message, Note
+from queues.models.languages import clipping_text
 from queues.process import Action
 from queues.services.errors import InvalidInput
 from queues.services.state import lock_for, record, required
@@ -57,8 +58,9 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
         clipping = Clipping.objects.filter(pk=clipping_id, is_active=True).first()
         if clipping is None:
             raise InvalidInput(_("That clipping does not exist or is not active."), field="clipping")
-    body = normalize_newlines((body or "").strip()) or (clipping.body if clipping else "")
     convo = lock_for(Action.REPLY, conversation_id, actor)
+    # No text typed: the clipping in the customer's language when it has that translation, else its own.
+    body = normalize_newlines((body or "").strip()) or (clipping_text(clipping, convo.language) if clipping else "")
     message = queue_reply(convo, actor, body, clipping)
     record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
     return message

@@ -32,6 +32,13 @@ def stars(rating):
 
 
 @register.filter
+def language_name(tag: str) -> str:
+    from queues.models.languages import language_name
+
+    return language_name(tag)
+
+
+@register.filter
 def reason_label(event) -> str:
     """The human label of the reason an escalation or close event recorded."""
     from queues.models import CloseReason, EscalationReason
@@ -49,13 +56,24 @@ def web_url(value) -> str:
 
 
 @register.simple_tag
-def moment(value):
-    """<time> in the user's zone, as {{ value }} shows it: one conversion where {{ value|date:"c" }} and {{ value }}
-    make two (a long timeline has hundreds)."""
+def moment(value, zone=False):
+    """<time> in the user's zone, in their language's format, as {{ value }} shows it: one conversion where
+    {{ value|date:"c" }} and {{ value }} make two (a long timeline has hundreds). zone=True names the zone too,
+    where a reader in another zone must not misread it (a deadline)."""
     local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}">{}</time>', local.isoformat(), formats.date_format(local, "DATETIME_FORMAT")
-    )
+    shown = formats.date_format(local, "DATETIME_FORMAT")
+    if zone:
+        shown = f"{shown} ({local.tzname()})"
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+
+
+@register.filter
+def hold_deadline(conversation):
+    """When an on-hold conversation closes by itself if the customer stays silent; None when it never does."""
+    after = conversation.queue.auto_close_after if conversation.queue_id else None
+    if conversation.on_hold_since is None or after is None or conversation.status == "closed":
+        return None
+    return conversation.on_hold_since + after
 
 
 @register.simple_tag

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from queues.automation import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, AutocloseResult, autoclose_on_hold
 from queues.services import ServiceError
@@ -48,37 +50,60 @@ class Command(BaseCommand):
             raise CommandError(error.message) from error
         except DatabaseError as error:
             raise CommandError(
-                f"autoclose_on_hold failed: {error}. Batches committed before the failure stay closed."
+                _("autoclose_on_hold failed: %(error)s. Batches committed before the failure stay closed.")
+                % {"error": error}
             ) from error
         if verbosity >= 1:
             self._report(result, verbosity=verbosity, seconds=time.monotonic() - started)
 
     def _report(self, result: AutocloseResult, *, verbosity: int, seconds: float) -> None:
         if result.another_run_in_progress:
-            self.stdout.write("another autoclose_on_hold run is in progress; this one did nothing")
+            self.stdout.write(_("another autoclose_on_hold run is in progress; this one did nothing"))
             return
         for outcome in result.queues:
-            queue = f"{outcome.queue.slug} (closes after {_duration(outcome.queue.auto_close_after)})"
+            queue = _("%(slug)s (closes after %(duration)s)") % {
+                "slug": outcome.queue.slug,
+                "duration": _duration(outcome.queue.auto_close_after),
+            }
             if result.dry_run:
-                oldest = ", ".join(f"#{pk} on hold {_duration(age)}" for pk, age in outcome.oldest)
+                oldest = ", ".join(
+                    _("#%(pk)s on hold %(duration)s") % {"pk": pk, "duration": _duration(age)}
+                    for pk, age in outcome.oldest
+                )
+                values = {"queue": queue, "count": outcome.would_close, "oldest": oldest}
                 self.stdout.write(
-                    f"{queue}: would close {outcome.would_close}" + (f"; oldest: {oldest}" if oldest else "")
+                    (
+                        _("%(queue)s: would close %(count)s; oldest: %(oldest)s")
+                        if oldest
+                        else _("%(queue)s: would close %(count)s")
+                    )
+                    % values
                 )
             elif verbosity >= 2:
-                self.stdout.write(f"{queue}: closed {outcome.closed} ({outcome.skipped} changed meanwhile, skipped)")
-        queues = _count(len(result.queues), "queue")
+                self.stdout.write(
+                    _("%(queue)s: closed %(closed)s (%(skipped)s changed meanwhile, skipped)")
+                    % {"queue": queue, "closed": outcome.closed, "skipped": outcome.skipped}
+                )
+        queues = ngettext("%(count)s queue", "%(count)s queues", len(result.queues)) % {"count": len(result.queues)}
+        seconds = f"{seconds:.1f}"
         if result.dry_run:
+            conversations = _conversations(result.would_close)
             self.stdout.write(
-                f"would close {_count(result.would_close, 'conversation')} in {queues} "
-                f"(dry run, nothing changed) in {seconds:.1f} s"
+                _("would close %(conversations)s in %(queues)s (dry run, nothing changed) in %(seconds)s s")
+                % {"conversations": conversations, "queues": queues, "seconds": seconds}
             )
             return
-        skipped = f" ({result.skipped} changed meanwhile, skipped)" if result.skipped else ""
-        self.stdout.write(f"closed {_count(result.closed, 'conversation')} in {queues}{skipped} in {seconds:.1f} s")
+        values = {"conversations": _conversations(result.closed), "queues": queues, "seconds": seconds}
+        if result.skipped:
+            values["skipped"] = result.skipped
+            line = _("closed %(conversations)s in %(queues)s (%(skipped)s changed meanwhile, skipped) in %(seconds)s s")
+        else:
+            line = _("closed %(conversations)s in %(queues)s in %(seconds)s s")
+        self.stdout.write(line % values)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def _conversations(count: int) -> str:
+    return ngettext("%(count)s conversation", "%(count)s conversations", count) % {"count": count}
 
 
 def _duration(value: timedelta) -> str:
@@ -86,9 +111,9 @@ def _duration(value: timedelta) -> str:
     minutes = int(value.total_seconds()) // 60
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    parts = [_count(days, "day")] if days else []
+    parts = [ngettext("%(count)s day", "%(count)s days", days) % {"count": days}] if days else []
     if hours:
-        parts.append(f"{hours} h")
+        parts.append(_("%(count)s h") % {"count": hours})
     if minutes and not days:
-        parts.append(f"{minutes} min")
-    return " ".join(parts) or "under a minute"
+        parts.append(_("%(count)s min") % {"count": minutes})
+    return " ".join(parts) or _("under a minute")

@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from queues.models import (
     Channel,
@@ -23,6 +25,7 @@ from queues.models import (
     Status,
     Tag,
 )
+from queues.models.languages import clipping_text
 from queues.process import Stage
 
 DEMO_USERS = [
@@ -123,8 +126,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             created = self._conversations(users)
-        self.stdout.write(f"Demo data: {created} conversations created ({HOW_MANY - created} already there).")
-        self.stdout.write("Demo logins (username / password):")
+        self.stdout.write(
+            ngettext(
+                "Demo data: %(created)s conversation created (%(existing)s already there).",
+                "Demo data: %(created)s conversations created (%(existing)s already there).",
+                created,
+            )
+            % {"created": created, "existing": HOW_MANY - created}
+        )
+        self.stdout.write(_("Demo logins (username / password):"))
         for username, password, _first, role, _staff in DEMO_USERS:
             self.stdout.write(f"  {username:6} / {password:11} {role}")
 
@@ -150,7 +160,7 @@ class Command(BaseCommand):
         channels = list(Channel.objects.select_related("working_queue", "escalation_queue", "default_product"))
         products = list(Product.objects.all())
         on_hold = Queue.objects.active_of_kind(Queue.Kind.ON_HOLD).first()
-        statement = Clipping.objects.filter(is_escalation_statement=True).first()
+        statement = Clipping.objects.filter(is_escalation_statement=True).prefetch_related("translations").first()
         agents = [users["alice"], users["bob"]]
         existing = set(
             Conversation.objects.filter(external_id__startswith="demo-").values_list("external_id", flat=True)
@@ -216,7 +226,7 @@ class Command(BaseCommand):
                 body = rng.choice(CLIPPINGS)[1]
             elif stage == Stage.ESCALATED:
                 kind, clipping, details = Event.Kind.ESCALATED, statement, {"reason": convo.escalation_reason}
-                body = statement.body
+                body = clipping_text(statement, convo.language)  # as escalating sends it
                 notes.append(Note(conversation=convo, author=agent, body=ESCALATION_NOTE, created_at=at))
             else:
                 continue

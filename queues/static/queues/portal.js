@@ -18,9 +18,13 @@
     text = strip(text.replace(/\r\n?/g, "\n"));
     return platform === "x" ? window.XCounting.weightedLength(text) : Array.from(text.normalize("NFC")).length;
   }
+  // gettext, ngettext and interpolate come from the portal's JavaScript catalog (/jsi18n/), loaded before this file.
   function counterText(left) {
-    var count = Math.abs(left), unit = count === 1 ? " character" : " characters";
-    return left >= 0 ? count + unit + " left" : count + unit + " over the limit";
+    var count = Math.abs(left);
+    var format = left >= 0
+      ? ngettext("%(count)s character left", "%(count)s characters left", count)
+      : ngettext("%(count)s character over the limit", "%(count)s characters over the limit", count);
+    return interpolate(format, {count: count}, true);
   }
 
   document.querySelectorAll("textarea.reply-body").forEach(function (area) {
@@ -42,13 +46,31 @@
     var picker = area.form && area.form.querySelector("select.clipping-picker");
     var bodies = document.getElementById("clipping-bodies");
     if (picker && bodies) {
+      // Each clipping's texts, the customer's language first, then English: the first is inserted, and the note
+      // under the picker says which one it is and offers the other.
       var texts = JSON.parse(bodies.textContent);
+      var note = document.createElement("div");
+      note.className = "clipping-language form-text";
+      note.setAttribute("aria-live", "polite");
+      picker.insertAdjacentElement("afterend", note);
+      var insert = function (versions, index) {
+        area.value = versions[index].body;
+        update();
+        note.textContent = interpolate(gettext("Inserted: the %(language)s text."), {language: versions[index].language}, true);
+        versions.forEach(function (version, other) {
+          if (other === index) return;
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "btn btn-link btn-sm p-0 ms-2 align-baseline";
+          button.textContent = interpolate(gettext("Insert the %(language)s text instead"), {language: version.language}, true);
+          button.addEventListener("click", function () { insert(versions, other); });
+          note.appendChild(button);
+        });
+        area.focus();
+      };
       picker.addEventListener("change", function () {
-        if (texts[picker.value] !== undefined) {
-          area.value = texts[picker.value];
-          update();
-          area.focus();
-        }
+        note.textContent = "";
+        if (texts[picker.value] !== undefined) insert(texts[picker.value], 0);
       });
     }
   });
