@@ -37,12 +37,14 @@ class FetchTestCase(TestCase):
             FACEBOOK_GRAPH_URL=cls.server.url,
         )
         cls.settings_override.enable()
+        # A class cleanup, not tearDownClass: cleanups run last-in first-out, after tearDownClass, so a subclass's
+        # own @override_settings (undone by its cleanup) is undone before this one, not after it.
+        cls.addClassCleanup(cls.settings_override.disable)
         super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
-        cls.settings_override.disable()
         cls.server.stop()
         shutil.rmtree(cls.folder)
         play_client.forget_tokens()

@@ -1,9 +1,11 @@
 """The portal in each user's language and time zone, right to left for Arabic, and clippings in the customer's
 language."""
 
+import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -264,12 +266,13 @@ class AdminMailLanguageTests(TestCase):
         Preferences.objects.create(user=agent, language="de")
         self.client.force_login(agent)
         convo = f.ConversationFactory()
-        with self.settings(ADMINS=[("Admins", "admins@example.com")]), self.captureOnCommitCallbacks(execute=True):
+        with self.settings(ADMINS=[("Admins", "admins@example.com")], DELIVERY_BACKEND="platforms"):
             response = self.client.post(
                 reverse("conversation-escalate", args=[convo.pk]),
                 {"reason": "other", "other_reason": "Rechtsfrage", "note": "Schritte"},
                 follow=True,
             )
+            call_command("deliver", "--once", stdout=io.StringIO())
         self.assertContains(response, "Eskaliert")
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn(f"Conversation #{convo.pk} escalated for another reason", mail.outbox[0].subject)
