@@ -40,9 +40,9 @@ LOCALES := ko de es fr pt_BR ja ar
 MESSAGES_IGNORE := --ignore=.venv --ignore=.synapse-venv --ignore=tests --ignore=bench --ignore=staticfiles \
 	--ignore=test-artifacts --ignore=queues/static/vendor --ignore=queues/static/queues/x-text-data.js
 messages: setup
-	$(BIN)/python manage.py makemessages --no-obsolete --no-location $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
-	$(BIN)/python manage.py makemessages --no-obsolete --no-location -d djangojs $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
-	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.synapse-venv
+	$(DEV) $(BIN)/python manage.py makemessages --no-obsolete --no-location $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
+	$(DEV) $(BIN)/python manage.py makemessages --no-obsolete --no-location -d djangojs $(MESSAGES_IGNORE) $(addprefix -l ,$(LOCALES))
+	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=.synapse-venv
 
 # Benchmarks: each starts a throwaway PostgreSQL 15 cluster with production's durability and prints a table (bench/).
 BENCH_PG := PG_DURABLE=1 .ci/with-postgres
