@@ -26,6 +26,7 @@ class FetchCursor(models.Model):
 
     class Meta:
         verbose_name = _("fetch cursor")
+        verbose_name_plural = _("fetch cursors")
 
     def __str__(self):
         return f"{self.channel}: {self.since_id or '-'}"

@@ -80,6 +80,8 @@ class Attempt(AttemptRecord):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
 
     class Meta(AttemptRecord.Meta):
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         indexes = [models.Index(fields=["message", "started_at"], name="attempt_message_started")]
 
     def __str__(self):

@@ -42,6 +42,8 @@ class Notice(OutboxItem):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("notice to a product team")
+        verbose_name_plural = _("notices to product teams")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="notice_conversation_created"),
@@ -61,6 +63,8 @@ class NoticeAttempt(AttemptRecord):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="attempts_made")
 
     class Meta(AttemptRecord.Meta):
+        verbose_name = _("notice attempt")
+        verbose_name_plural = _("notice attempts")
         indexes = [models.Index(fields=["notice", "started_at"], name="noticeattempt_notice_started")]
 
     def __str__(self):
