@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from queues import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("conversations/", views.conversation_list, name="conversation-list"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
     path("conversations/<int:pk>/<slug:action>/", views.conversation_action, name="conversation-action"),
+    path("reports/", include("queues.reports.urls")),
 ]
