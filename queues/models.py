@@ -596,4 +596,6 @@ class SearchText(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id}"
+
+
 from queues.report_models import *  # noqa: E402,F403  the reports' rollup tables (queues/reports/)

@@ -32,6 +32,9 @@ class ReportState(models.Model):
     holes = models.JSONField(default=list)
     folded_at = models.DateTimeField(null=True)
 
+    def __str__(self):
+        return f"folded up to event {self.watermark}"
+
 
 class ReportConversation(models.Model):
     """What the reports need to know of one conversation, as of the last folded event."""
@@ -58,6 +61,9 @@ class ReportConversation(models.Model):
             models.Index(fields=["arrival_week"], name="report_conv_arrival_week"),
         ]
 
+    def __str__(self):
+        return f"#{self.conversation_id}"
+
 
 class WeeklyCount(models.Model):
     """How many escalations (by reason) or on-hold exits (by outcome) a week (Monday, portal time zone) had,
@@ -81,6 +87,9 @@ class WeeklyCount(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.metric} {self.reason} {self.week}: {self.count}"
+
 
 class AgentWeek(models.Model):
     """What one agent did in a week: replies, notes, escalations, closes. Not by channel or product: that would
@@ -100,6 +109,9 @@ class AgentWeek(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["week", "actor_id", "metric"], name="agent_week_key")]
 
+    def __str__(self):
+        return f"{self.metric} by {self.actor_id} {self.week}: {self.count}"
+
 
 class OpenByEntryDay(models.Model):
     """Open conversations now in a queue, by the day (portal time zone) they entered it."""
@@ -114,6 +126,9 @@ class OpenByEntryDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "queue_id", "channel_id", "product_id"], name="open_by_entry_key")
         ]
+
+    def __str__(self):
+        return f"queue {self.queue_id} {self.day}: {self.count}"
 
 
 class FirstResponseWeek(models.Model):
@@ -132,6 +147,9 @@ class FirstResponseWeek(models.Model):
             models.UniqueConstraint(fields=["week", "channel_id", "product_id"], name="first_response_week_key")
         ]
 
+    def __str__(self):
+        return f"channel {self.channel_id} {self.week}"
+
 
 class EscalationClose(models.Model):
     """A close of an escalated conversation: how long since its first escalation after it was (re)opened."""
@@ -147,3 +165,6 @@ class EscalationClose(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["closed_day"], name="escalation_close_day")]
+
+    def __str__(self):
+        return f"close {self.close_event_id} of #{self.conversation_id}"

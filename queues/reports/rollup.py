@@ -84,7 +84,7 @@ def nearest_rank(sorted_values: list[int], fraction: float) -> int | None:
 class FoldResult:
     events: int = 0
     pending: bool = False  # stopped at its limit with events left
-    holes: int = 0
+    holes: int = 0  # ids below the watermark not seen yet
     busy: bool = False  # another fold held the state row; this one did nothing
 
 
@@ -169,7 +169,8 @@ def _fold_batch(size: int, *, nowait: bool, upto: int | None) -> tuple[int, bool
     state.holes = holes
     state.folded_at = timezone.now()
     state.save()
-    return len(late) + len(rows), len(rows) == size - len(late) and bool(rows), len(holes)
+    awaited = sum(hi - lo + 1 for lo, hi, _seen in holes)
+    return len(late) + len(rows), len(rows) == size - len(late) and bool(rows), awaited
 
 
 def _any_range(holes) -> Q:

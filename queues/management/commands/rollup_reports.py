@@ -52,9 +52,9 @@ class Command(BaseCommand):
             raise CommandError(f"rollup_reports --check failed: {error}") from error
         wrong = {table: n for table, n in differences.items() if n}
         if wrong:
-            listing = ", ".join(f"{table}: {n} rows" for table, n in sorted(wrong.items()))
+            listing = ", ".join(f"{table} {n}" for table, n in sorted(wrong.items()))
             raise CommandError(
-                f"the rollup differs from a recount of the events up to id {upto}: {listing}. "
+                f"the rollup differs from a recount of the events up to id {upto}: rows that differ: {listing}. "
                 "Run rollup_reports --rebuild."
             )
         self.stdout.write(f"the rollup matches a recount of every event up to id {upto}")
