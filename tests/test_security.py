@@ -35,7 +35,7 @@ def portal_routes(resolver=None, prefix=""):
 
 def sample_path(route, conversation_id, queue_id):
     path = route.replace("<int:pk>", str(conversation_id)).replace("<int:queue_id>", str(queue_id))
-    path = path.replace("<slug:action>", "note")
+    path = path.replace("<slug:action>", "note").replace("<slug:slug>", "backlog").replace("<slug:table>", "backlog")
     assert "<" not in path, f"add a sample value for {route}"
     return "/" + path
 
