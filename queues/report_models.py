@@ -55,8 +55,13 @@ class ReportConversation(models.Model):
 
     class Meta:
         indexes = [
-            # The backlog's last 30 days, counted row by row (older days come from OpenByEntryDay).
-            models.Index(fields=["entered_at"], condition=Q(is_open=True), name="report_conv_open_entered"),
+            # The backlog's last 30 days, counted from the index alone (older days come from OpenByEntryDay).
+            models.Index(
+                fields=["entered_at"],
+                include=["queue_id", "channel_id", "product_id"],
+                condition=Q(is_open=True),
+                name="report_conv_open_entered",
+            ),
             models.Index(fields=["last_event_at"], condition=Q(in_escalation=True), name="report_conv_stale"),
             models.Index(fields=["arrival_week"], name="report_conv_arrival_week"),
         ]

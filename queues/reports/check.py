@@ -12,7 +12,7 @@ from queues.report_models import (
     ReportState,
     WeeklyCount,
 )
-from queues.reports import rollup
+from queues.reports import rebuild, rollup
 
 # Count rows that fell back to zero are the same as no row.
 _COUNTED = (WeeklyCount, AgentWeek, OpenByEntryDay)
@@ -41,7 +41,7 @@ def check() -> tuple[int, dict[str, int]]:
             with connection.cursor() as cursor:
                 for model in _TABLES:
                     cursor.execute(f"CREATE TEMP TABLE check_{model._meta.model_name} AS {_select(model)}")
-                rollup.rebuild(upto=upto)
+                rebuild.rebuild(upto=upto)
                 for model in _TABLES:
                     snapshot, live = f"check_{model._meta.model_name}", _select(model)
                     cursor.execute(

@@ -60,7 +60,7 @@ AGENT_METRIC = {
     Event.Kind.ESCALATED: AgentWeek.Metric.ESCALATED,
     Event.Kind.CLOSED: AgentWeek.Metric.CLOSED,
 }
-_EVENT_FIELDS = ("id", "conversation_id", "kind", "actor_id", "by_automation", "to_queue_id", "details", "created_at")
+EVENT_FIELDS = ("id", "conversation_id", "kind", "actor_id", "by_automation", "to_queue_id", "details", "created_at")
 _FACT_FIELDS = [f.name for f in ReportConversation._meta.fields if not f.primary_key]
 
 
@@ -99,7 +99,7 @@ def fold(*, limit: int | None = None, nowait: bool = False, upto: int | None = N
         try:
             with transaction.atomic():
                 folded, more, holes = _fold_batch(size, nowait=nowait, upto=upto)
-        except _Busy:
+        except Busy:
             result.busy = True
             return result
         result.events += folded
@@ -116,18 +116,7 @@ def catch_up(*, limit: int) -> FoldResult:
     return fold(limit=limit, nowait=True)
 
 
-def rebuild(*, upto: int | None = None) -> FoldResult:
-    """Every rollup table written again from every event, in one transaction: readers see the old numbers or the
-    new ones, never half."""
-    with transaction.atomic():
-        _state_locked(nowait=False)
-        for model in (ReportConversation, WeeklyCount, AgentWeek, OpenByEntryDay, FirstResponseWeek, EscalationClose):
-            model.objects.all().delete()
-        ReportState.objects.filter(pk=1).update(watermark=0, holes=[], folded_at=None)
-        return fold(upto=upto)
-
-
-class _Busy(Exception):
+class Busy(Exception):
     pass
 
 
@@ -135,28 +124,28 @@ def _state_for_read() -> ReportState:
     return ReportState.objects.filter(pk=1).first() or ReportState(pk=1)
 
 
-def _state_locked(*, nowait: bool) -> ReportState:
+def state_locked(*, nowait: bool) -> ReportState:
     ReportState.objects.get_or_create(pk=1)
     try:
         return ReportState.objects.select_for_update(nowait=nowait).get(pk=1)
     except Exception as error:
         if nowait and "lock" in str(error).lower():
-            raise _Busy from error
+            raise Busy from error
         raise
 
 
 def _fold_batch(size: int, *, nowait: bool, upto: int | None) -> tuple[int, bool, int]:
-    state = _state_locked(nowait=nowait)
+    state = state_locked(nowait=nowait)
     now = time.time()
     holes = [hole for hole in state.holes if now - hole[2] < HOLE_TTL][-MAX_HOLES:]
     late = []
     if holes:
-        late = list(Event.objects.filter(_any_range(holes)).order_by("id").values_list(*_EVENT_FIELDS)[:size])
+        late = list(Event.objects.filter(_any_range(holes)).order_by("id").values_list(*EVENT_FIELDS)[:size])
         holes = _without(holes, {row[0] for row in late})
     new = Event.objects.filter(id__gt=state.watermark)
     if upto is not None:
         new = new.filter(id__lte=upto)
-    rows = list(new.order_by("id").values_list(*_EVENT_FIELDS)[: size - len(late)] if size > len(late) else [])
+    rows = list(new.order_by("id").values_list(*EVENT_FIELDS)[: size - len(late)] if size > len(late) else [])
     previous = state.watermark
     for row in rows:
         # Before the first fold there is nothing to have missed: a fresh database's ids need not start at 1.
@@ -164,7 +153,7 @@ def _fold_batch(size: int, *, nowait: bool, upto: int | None) -> tuple[int, bool
             holes.append([previous + 1, row[0] - 1, now])
         previous = row[0]
     if late or rows:
-        _Fold().run(late + rows)
+        Fold().run(late + rows)
     state.watermark = previous
     state.holes = holes
     state.folded_at = timezone.now()
@@ -199,7 +188,7 @@ def _chunks(ids):
         yield ids[start : start + ID_CHUNK]
 
 
-def _open_key(fact: ReportConversation | None):
+def open_key(fact: ReportConversation | None):
     if fact is None or not fact.is_open:
         return None
     return (local_day(fact.entered_at), fact.queue_id, fact.channel_id, fact.product_id)
@@ -211,7 +200,7 @@ def _first_response_key(fact: ReportConversation | None):
     return (fact.arrival_week, fact.channel_id, fact.product_id, fact.received_at, fact.first_reply_at)
 
 
-class _Fold:
+class Fold:
     """One batch of events replayed onto the facts of their conversations, and the counts they add."""
 
     def __init__(self):
@@ -245,14 +234,14 @@ class _Fold:
             ):
                 self.product_sets[convo_id].append((event_id, (details or {}).get("previous_product_id") or NONE))
         self.conversations = conversations
-        before = {pk: (_open_key(f), _first_response_key(f)) for pk, f in facts.items()}
+        before = {pk: (open_key(f), _first_response_key(f)) for pk, f in facts.items()}
         for row in rows:
             if row[1] in conversations:
                 facts[row[1]] = self.apply(facts.get(row[1]), row)
         dirty_weeks = set()
         for pk, fact in facts.items():
             old_open, old_response = before.get(pk, (None, None))
-            new_open = _open_key(fact)
+            new_open = open_key(fact)
             if old_open != new_open:
                 if old_open:
                     self.open_days[old_open] -= 1
@@ -336,13 +325,39 @@ class _Fold:
         self.weekly[(WeeklyCount.Metric.HOLD_OUTCOME, week, fact.channel_id, fact.product_id, outcome)] += 1
 
     def write(self, facts: list[ReportConversation]) -> None:
-        ReportConversation.objects.bulk_create(
-            facts, update_conflicts=True, unique_fields=["conversation_id"], update_fields=_FACT_FIELDS, batch_size=2000
-        )
+        write_facts(facts)
+        self.write_counts()
+
+    def write_counts(self) -> None:
         EscalationClose.objects.bulk_create(self.closes, batch_size=2000)
         _add(WeeklyCount, ("metric", "week", "channel_id", "product_id", "reason"), self.weekly)
         _add(AgentWeek, ("week", "actor_id", "metric"), self.agents)
         _add(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
+
+
+def write_facts(facts: list[ReportConversation]) -> None:
+    """Insert or replace the facts: plain executemany, a tenth of the time bulk_create spends preparing values."""
+    if not facts:
+        return
+    ops = connection.ops
+    columns = [ReportConversation._meta.get_field(name) for name in ["conversation_id", *_FACT_FIELDS]]
+    adapt = [
+        ops.adapt_datetimefield_value
+        if f.get_internal_type() == "DateTimeField"
+        else ops.adapt_datefield_value
+        if f.get_internal_type() == "DateField"
+        else None
+        for f in columns
+    ]
+    pairs = list(zip([f.attname for f in columns], adapt, strict=True))
+    rows = [[getattr(fact, name) if how is None else how(getattr(fact, name)) for name, how in pairs] for fact in facts]
+    names = ", ".join(f.column for f in columns)
+    updates = ", ".join(f"{f.column} = excluded.{f.column}" for f in columns[1:])
+    table = ops.quote_name(ReportConversation._meta.db_table)
+    values = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT (conversation_id) DO UPDATE SET {updates}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _add(model, key: tuple[str, ...], deltas: Counter) -> None:
@@ -363,19 +378,32 @@ def recompute_first_response(weeks) -> None:
     """FirstResponseWeek for these arrival weeks, from every conversation that arrived in them: medians and 90th
     percentiles cannot be added up, so a week is computed again whole (a week is a few thousand rows)."""
     for week in sorted(weeks):
-        waits = defaultdict(list)
-        arrived = Counter()
-        for channel_id, product_id, received_at, first_reply_at in ReportConversation.objects.filter(
-            arrival_week=week
-        ).values_list("channel_id", "product_id", "received_at", "first_reply_at"):
-            for key in ((channel_id, product_id), (channel_id, ALL_PRODUCTS)):
-                arrived[key] += 1
-                if first_reply_at is not None:
-                    waits[key].append(max(int((first_reply_at - received_at).total_seconds()), 0))
+        waits = FirstResponses()
+        for row in ReportConversation.objects.filter(arrival_week=week).values_list(
+            "arrival_week", "channel_id", "product_id", "received_at", "first_reply_at"
+        ):
+            waits.add(*row)
         FirstResponseWeek.objects.filter(week=week).delete()
+        FirstResponseWeek.objects.bulk_create(waits.rows())
+
+
+class FirstResponses:
+    """The waits for a first reply, gathered per week, channel and product (and per week and channel)."""
+
+    def __init__(self):
+        self.waits = defaultdict(list)
+        self.arrived = Counter()
+
+    def add(self, week, channel_id, product_id, received_at, first_reply_at) -> None:
+        for key in ((week, channel_id, product_id), (week, channel_id, ALL_PRODUCTS)):
+            self.arrived[key] += 1
+            if first_reply_at is not None:
+                self.waits[key].append(max(int((first_reply_at - received_at).total_seconds()), 0))
+
+    def rows(self) -> list[FirstResponseWeek]:
         rows = []
-        for (channel_id, product_id), count in arrived.items():
-            values = sorted(waits[(channel_id, product_id)])
+        for (week, channel_id, product_id), count in self.arrived.items():
+            values = sorted(self.waits[(week, channel_id, product_id)])
             rows.append(
                 FirstResponseWeek(
                     week=week,
@@ -387,4 +415,4 @@ def recompute_first_response(weeks) -> None:
                     p90_seconds=nearest_rank(values, 0.9),
                 )
             )
-        FirstResponseWeek.objects.bulk_create(rows)
+        return rows

@@ -7,6 +7,7 @@ from django.db import DatabaseError
 
 from queues.reports import rollup
 from queues.reports.check import check
+from queues.reports.rebuild import rebuild as rebuild_all
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             if check:
                 self._check()
                 return
-            result = rollup.rebuild() if rebuild else rollup.fold(nowait=True)
+            result = rebuild_all() if rebuild else rollup.fold(nowait=True)
         except DatabaseError as error:
             raise CommandError(f"rollup_reports failed: {error}. Batches committed before stay folded.") from error
         if result.busy:
