@@ -9,6 +9,7 @@ from unittest import mock
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from queues import services
 from queues.models import Channel, Product
 from queues.reports import rollup
 from tests import factories, reports_fixture
@@ -80,7 +81,15 @@ class ReportPagesTests(TestCase):
         self.assertEqual(
             by_reason,
             [
-                ["week (Monday)", *[label for _v, label in _reasons()], "total"],
+                [
+                    "week (Monday)",
+                    "needs the product team",
+                    "attention, no KB article",
+                    "sensitive",
+                    "paid product",
+                    "other",
+                    "total",
+                ],
                 ["2026-03-16", "0", "0", "0", "0", "0", "0"],
                 # A (needs team), D twice (other, then needs team), C (paid), F (attention): 5. A's second
                 # escalation, Sun 29 Mar 22:30 UTC, is Monday 00:30 in Berlin: the next week.
@@ -279,12 +288,6 @@ class ReportPagesTests(TestCase):
             self.assertContains(response, reverse("report", args=[slug]))
 
 
-def _reasons():
-    from queues.models import EscalationReason
-
-    return EscalationReason.choices
-
-
 class ReportPermissionTests(TestCase):
     def test_contributors_get_403_and_no_menu_link(self):
         self.client.force_login(factories.agent())
@@ -312,8 +315,6 @@ class ReportPermissionTests(TestCase):
     def test_the_page_folds_events_written_since_the_last_rollup(self):
         self.client.force_login(factories.moderator())
         convo = factories.ConversationFactory()
-        from queues import services
-
         services.put_on_hold(conversation_id=convo.pk, actor=factories.agent())
-        response = self.client.get(reverse("report", args=["backlog"]))
-        self.assertContains(response, '<th scope="row">On Hold</th><td class="text-end">1</td>', html=False)
+        (table,) = Tables(self.client.get(reverse("report", args=["backlog"])).content.decode()).tables
+        self.assertIn(["On Hold", "1", "0", "0", "0", "0", "1"], table)

@@ -126,6 +126,10 @@ def _columns(chart: Chart, ident: str) -> SafeString:
                     f'width="{width:.1f}" height="{height:.1f}"/>'
                 )
                 y -= height
+        if not totals[i]:
+            # An empty week says 0 rather than leaving a gap the eye could take for missing data.
+            x = x0 + slot * (i + 0.5)
+            parts.append(f'<text class="chart-label chart-middle chart-zero" x="{x:.1f}" y="{y1 - 4}">0</text>')
     parts.append(f'<line class="chart-axis" x1="{x0}" x2="{x1}" y1="{y1}" y2="{y1}"/>')
     parts += _category_labels(chart.categories, lambda n: x0 + slot * (n + 0.5), y1 + 18)
     return _svg(chart, y1 + 26, parts, ident)
@@ -135,7 +139,7 @@ def _bars(chart: Chart, ident: str) -> SafeString:
     """Horizontal bars, one per category (a queue, a product, an agent), the series stacked left to right; with
     durations (not to be added up) the series stand side by side instead."""
     parts, top_y = _legend(chart.series, 14)
-    label_chars = min(max((len(c) for c in chart.categories), default=4), 26)
+    label_chars = min(max((len(c) for c in chart.categories), default=4), 30)
     x0, x1 = 12 + label_chars * CHAR, WIDTH - 60
     stacked = not chart.duration
     band = 24 if stacked else 12 * len(chart.series) + 10
@@ -151,7 +155,7 @@ def _bars(chart: Chart, ident: str) -> SafeString:
         y = y0 + band * i
         parts.append(
             f'<text class="chart-label chart-end" x="{x0 - 6:.1f}" y="{y + band / 2 + 4:.1f}">'
-            f"{escape(_short(category, 26))}</text>"
+            f"{escape(_short(category, 30))}</text>"
         )
         x = x0
         for n, (_name, values) in enumerate(chart.series):

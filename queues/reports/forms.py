@@ -27,13 +27,13 @@ class ReportFilterForm(forms.Form):
         label=_("Silent for more than (days)"), required=False, min_value=1, max_value=365, initial=7
     )
 
-    def __init__(self, data, *, names: Names, stale: bool):
+    def __init__(self, data, *, names: Names, ranged: bool, stale: bool):
         super().__init__(data)
         self.fields["channel"].choices = [("", _("All channels")), *sorted(names.channels.items(), key=lambda c: c[1])]
         self.fields["product"].choices = [("", _("All products")), *sorted(names.products.items(), key=lambda p: p[1])]
-        if stale:
+        if not ranged:
             del self.fields["start"], self.fields["end"]
-        else:
+        if not stale:
             del self.fields["days"]
 
     def clean(self):

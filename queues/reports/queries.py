@@ -35,6 +35,14 @@ BACKLOG_BUCKETS = [
     (gettext_lazy("7–30 days"), 7, 30),
     (gettext_lazy("over 30 days"), 30, None),
 ]
+# The reasons' labels are sentences for the escalation form; a column and a legend need a few words.
+REASONS = [
+    (EscalationReason.NEEDS_PRODUCT_TEAM, gettext_lazy("needs the product team")),
+    (EscalationReason.ATTENTION_NO_KB, gettext_lazy("attention, no KB article")),
+    (EscalationReason.SENSITIVE, gettext_lazy("sensitive")),
+    (EscalationReason.PAID_PRODUCT, gettext_lazy("paid product")),
+    (EscalationReason.OTHER, gettext_lazy("other")),
+]
 HOLD_OUTCOMES = [
     (HoldOutcome.CAME_BACK, gettext_lazy("customer came back")),
     (HoldOutcome.AGENT_CLOSED, gettext_lazy("agent closed")),
@@ -143,12 +151,11 @@ def escalations(filters: Filters, names: Names) -> list[Table]:
     ):
         counts[(week, reason)] += n
         by_product[(week, product_id)] += n
-    reasons = list(EscalationReason.choices)
     products = sorted({p for _w, p in by_product}, key=names.product)
     week_header = _("week (Monday)")
     return [
         _weekly_table(
-            "by-reason", _("Escalations per week, by reason"), filters.weeks, reasons, counts, first_header=week_header
+            "by-reason", _("Escalations per week, by reason"), filters.weeks, REASONS, counts, first_header=week_header
         ),
         _weekly_table(
             "by-product",

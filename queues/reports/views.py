@@ -125,7 +125,7 @@ def _build(request, slug):
     if spec is None:
         raise Http404
     names = queries.Names.load()
-    form = ReportFilterForm(request.GET, names=names, stale=slug == "stale")
+    form = ReportFilterForm(request.GET, names=names, ranged=spec.weekly, stale=slug == "stale")
     context = {"slug": slug, "report": spec, "form": form, "reports": REPORTS.items()}
     if not form.is_valid():
         return None, context
