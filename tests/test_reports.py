@@ -226,6 +226,21 @@ class ReportPagesTests(TestCase):
                 tables = self.tables(slug, params)
                 self.assertEqual([self.csv(slug, name, params) for name in table_slugs], tables)
 
+    def test_a_page_that_finds_too_many_new_events_says_it_is_catching_up(self):
+        convo = factories.ConversationFactory()
+        for _ in range(3):
+            services.add_note(conversation_id=convo.pk, actor=self.moderator, body="Checked.")
+        with mock.patch("queues.reports.views.CATCH_UP", 2):
+            response = self.get("on-hold", RANGE)
+        self.assertContains(response, "Some recent events are not counted yet")
+        response = self.get("on-hold", RANGE)
+        self.assertNotContains(response, "Some recent events are not counted yet")
+
+    def test_agent_activity_has_no_channel_or_product_filter(self):
+        response = self.get("agents", RANGE)
+        self.assertNotContains(response, 'name="channel"')
+        self.assertContains(self.get("escalations", RANGE), 'name="channel"')
+
     def test_a_range_without_data_says_so_and_shows_zero_weeks(self):
         response = self.get("escalations", {"start": "2020-01-06", "end": "2020-01-19"})
         self.assertContains(response, "No data in this range.")

@@ -27,7 +27,7 @@ class ReportFilterForm(forms.Form):
         label=_("Silent for more than (days)"), required=False, min_value=1, max_value=365, initial=7
     )
 
-    def __init__(self, data, *, names: Names, ranged: bool, stale: bool):
+    def __init__(self, data, *, names: Names, ranged: bool, scoped: bool, stale: bool):
         super().__init__(data)
         self.fields["channel"].choices = [("", _("All channels")), *sorted(names.channels.items(), key=lambda c: c[1])]
         self.fields["product"].choices = [("", _("All products")), *sorted(names.products.items(), key=lambda p: p[1])]
@@ -35,6 +35,8 @@ class ReportFilterForm(forms.Form):
             del self.fields["start"], self.fields["end"]
         if not stale:
             del self.fields["days"]
+        if not scoped:
+            del self.fields["channel"], self.fields["product"]
 
     def clean(self):
         data = super().clean()

@@ -28,6 +28,7 @@ class Report:
     description: str
     build: object  # (filters, names, now) -> (tables, extra context)
     weekly: bool = True
+    scoped: bool = True  # filtered by channel and product
 
 
 def _ranged(query):
@@ -85,6 +86,7 @@ REPORTS = {
             "Only moderators and admins can see this page."
         ),
         _ranged(queries.agent_activity),
+        scoped=False,
     ),
     "stale": Report(
         _("Stale escalations"),
@@ -125,7 +127,7 @@ def _build(request, slug):
     if spec is None:
         raise Http404
     names = queries.Names.load()
-    form = ReportFilterForm(request.GET, names=names, ranged=spec.weekly, stale=slug == "stale")
+    form = ReportFilterForm(request.GET, names=names, ranged=spec.weekly, scoped=spec.scoped, stale=slug == "stale")
     context = {"slug": slug, "report": spec, "form": form, "reports": REPORTS.items()}
     if not form.is_valid():
         return None, context
