@@ -353,24 +353,28 @@ class Fold:
         self.write_counts()
 
     def write_counts(self) -> None:
-        EscalationClose.objects.bulk_create(self.closes, batch_size=2000)
+        names = [f.name for f in EscalationClose._meta.fields]
+        rows = _adapted(EscalationClose, self.closes, names)
+        _insert(EscalationClose, names, rows, "(close_event_id) DO NOTHING")
         _add(WeeklyCount, ("metric", "week", "channel_id", "product_id", "reason"), self.weekly)
         _add(AgentWeek, ("week", "actor_id", "metric"), self.agents)
         _add(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
 
 
+def _adapted(model, objects, names: list[str]) -> list[list]:
+    """The objects' values as the database takes them (SQLite wants dates and times as text)."""
+    ops = connection.ops
+    adapt = {"DateTimeField": ops.adapt_datetimefield_value, "DateField": ops.adapt_datefield_value}
+    pairs = [(name, adapt.get(model._meta.get_field(name).get_internal_type())) for name in names]
+    return [[getattr(o, name) if how is None else how(getattr(o, name)) for name, how in pairs] for o in objects]
+
+
 def write_facts(facts: list[Fact]) -> None:
     """Insert or replace the facts, many rows a statement (executemany and bulk_create cost ten times as much)."""
-    ops = connection.ops
-    columns = [ReportConversation._meta.get_field(name) for name in _ALL_FACT_FIELDS]
-    adapt = {
-        "DateTimeField": ops.adapt_datetimefield_value,
-        "DateField": ops.adapt_datefield_value,
-    }
-    pairs = [(f.attname, adapt.get(f.get_internal_type())) for f in columns]
-    rows = [[getattr(fact, name) if how is None else how(getattr(fact, name)) for name, how in pairs] for fact in facts]
-    updates = ", ".join(f"{f.column} = excluded.{f.column}" for f in columns[1:])
-    _insert(ReportConversation, [f.column for f in columns], rows, f"(conversation_id) DO UPDATE SET {updates}")
+    columns = [ReportConversation._meta.get_field(name).column for name in _ALL_FACT_FIELDS]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+    rows = _adapted(ReportConversation, facts, _ALL_FACT_FIELDS)
+    _insert(ReportConversation, columns, rows, f"(conversation_id) DO UPDATE SET {updates}")
 
 
 def _add(model, key: tuple[str, ...], deltas: Counter) -> None:
