@@ -149,13 +149,25 @@ def report(request, slug):
         {
             "table": table,
             "cells": list(zip(_cells(table), table.links or [""] * len(table.rows), strict=True)),
-            "charts": [charts.draw(chart, f"{table.slug}-chart-{n}") for n, chart in enumerate(table.charts)],
+            "charts": [
+                (chart.title, charts.draw(chart, f"{table.slug}-chart-{n}")) for n, chart in enumerate(table.charts)
+            ],
+            "right": _numeric_columns(table),
             "csv": f"{table.slug}.csv" + (f"?{query}" if query else ""),
         }
         for table in tables
     ]
     context["no_data"] = all(table.empty for table in tables)
     return render(request, "queues/reports/report.html", context)
+
+
+def _numeric_columns(table: queries.Table) -> set[int]:
+    """The columns that hold numbers (right-aligned): every cell an int, a duration or empty."""
+    return {
+        n
+        for n in range(1, len(table.headers))
+        if n in table.durations or all(isinstance(row[n], int | None) for row in table.rows)
+    }
 
 
 @moderator_required
