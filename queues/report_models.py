@@ -14,6 +14,7 @@ __all__ = [
     "EscalationClose",
     "FirstResponseWeek",
     "OpenByEntryDay",
+    "OpenByEntryHour",
     "ReportConversation",
     "ReportState",
     "WeeklyCount",
@@ -55,7 +56,7 @@ class ReportConversation(models.Model):
 
     class Meta:
         indexes = [
-            # The backlog's last 30 days, counted from the index alone (older days come from OpenByEntryDay).
+            # The backlog: the entries of the hours a bucket's edge falls in, counted from the index alone.
             models.Index(
                 fields=["entered_at"],
                 include=["queue_id", "channel_id", "product_id"],
@@ -134,6 +135,25 @@ class OpenByEntryDay(models.Model):
 
     def __str__(self):
         return f"queue {self.queue_id} {self.day}: {self.count}"
+
+
+class OpenByEntryHour(models.Model):
+    """Open conversations now in a queue, by the hour (UTC) they entered it: the backlog's last 30 days are
+    counted from these rows, and only the few hours a bucket's edge falls in row by row."""
+
+    queue_id = models.BigIntegerField()
+    channel_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "queue_id", "channel_id", "product_id"], name="open_by_hour_key")
+        ]
+
+    def __str__(self):
+        return f"queue {self.queue_id} {self.hour}: {self.count}"
 
 
 class FirstResponseWeek(models.Model):

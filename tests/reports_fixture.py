@@ -17,8 +17,8 @@ change and is still one week).
   E  X, Firefox Desktop. Arrives 26 Mar 12:00, replied 27 Mar 12:00. Open, working.
   F  X, Firefox Desktop. Arrives 27 Mar 10:00, escalated (attention, no KB) 10:20 with no reply before. Open.
   G  X. Arrives 8 Apr 12:00, on hold 9 Apr 18:00. Open.
-  H  X. Arrives 1 Feb. I 11 Mar 10:00. J 11 Mar 13:00. K 7 Apr 11:00. L 8 Apr 13:00. Open, working, no event
-     but their arrival.
+  H  X. Arrives 1 Feb. I 11 Mar 10:00. J 11 Mar 13:00. K 7 Apr 11:00. L 8 Apr 13:00. M 9 Apr 12:10. N 7 Apr
+     12:40. Open, working, no event but their arrival.
 
 NOW, when the backlog and the stale list are read: Fri 10 Apr 2026 12:00 UTC.
 """
@@ -131,5 +131,7 @@ def build(*, fold_each_step=None):
     arrive("K", x, utc(4, 7, 11))
     arrive("G", x, utc(4, 8, 12))
     arrive("L", x, utc(4, 8, 13))
+    arrive("M", x, utc(4, 9, 12, 10))
+    arrive("N", x, utc(4, 7, 12, 40))
     do(utc(4, 9, 18), hold, "G", actor=agent)
     return {name: Conversation.objects.get(pk=pk) for name, pk in made.items()}

@@ -8,6 +8,7 @@ from queues.report_models import (
     EscalationClose,
     FirstResponseWeek,
     OpenByEntryDay,
+    OpenByEntryHour,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -15,8 +16,16 @@ from queues.report_models import (
 from queues.reports import rebuild, rollup
 
 # Count rows that fell back to zero are the same as no row.
-_COUNTED = (WeeklyCount, AgentWeek, OpenByEntryDay)
-_TABLES = (ReportConversation, WeeklyCount, AgentWeek, OpenByEntryDay, FirstResponseWeek, EscalationClose)
+_COUNTED = (WeeklyCount, AgentWeek, OpenByEntryDay, OpenByEntryHour)
+_TABLES = (
+    ReportConversation,
+    WeeklyCount,
+    AgentWeek,
+    OpenByEntryDay,
+    OpenByEntryHour,
+    FirstResponseWeek,
+    EscalationClose,
+)
 
 
 def _select(model) -> str:

@@ -3,10 +3,10 @@ what its chart draws and what its CSV holds are the same rows."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Sum, Value, When
+from django.db.models import Case, Count, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from queues.report_models import (
     EscalationClose,
     FirstResponseWeek,
     OpenByEntryDay,
+    OpenByEntryHour,
     ReportConversation,
     WeeklyCount,
 )
@@ -168,12 +169,27 @@ def escalations(filters: Filters, names: Names) -> list[Table]:
     ]
 
 
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def backlog(filters: Filters, names: Names, *, now: datetime) -> list[Table]:
-    """Open conversations per queue by how long they have been in it: the last 30 days counted row by row from
-    ReportConversation (its partial index), the days before from OpenByEntryDay."""
-    thirty_days_ago = now - timedelta(days=30)
-    first_day = local_day(thirty_days_ago)
+    """Open conversations per queue by how long they have been in it. Entries before the local day of 30 days
+    ago come from OpenByEntryDay (all "over 30 days"); later ones from OpenByEntryHour, except the few hours a
+    bucket's edge (now − 30, 7, 3, 1 days) or that day's midnight falls in, which are counted row by row."""
+    edges = [now - timedelta(days=hi) for _label, _lo, hi in reversed(BACKLOG_BUCKETS) if hi is not None]
+    first_day = local_day(edges[0])
     since = timezone.make_aware(datetime.combine(first_day, time.min))
+    cut_hours = sorted({_hour(since), *map(_hour, edges)})
+    last = len(BACKLOG_BUCKETS) - 1
+
+    def bucket(column: str) -> Case:
+        # Edges from the newest: after now − 1 day is bucket 0, after now − 3 days bucket 1 …
+        return Case(
+            *[When(**{f"{column}__gt": edge}, then=Value(n)) for n, edge in enumerate(reversed(edges))],
+            default=Value(last),
+        )
+
     counts = defaultdict(int)
     for queue_id, n in (
         _filtered(OpenByEntryDay.objects, filters)
@@ -181,25 +197,29 @@ def backlog(filters: Filters, names: Names, *, now: datetime) -> list[Table]:
         .values_list("queue_id")
         .annotate(n=Sum("count"))
     ):
-        counts[(queue_id, len(BACKLOG_BUCKETS) - 1)] += n
-    # The days since, counted by bucket in the database from the index alone (see ReportConversation).
-    buckets = Case(
-        *[
-            When(entered_at__gt=now - timedelta(days=hi), then=Value(n))
-            for n, (_label, _lo, hi) in enumerate(BACKLOG_BUCKETS)
-            if hi is not None
-        ],
-        default=Value(len(BACKLOG_BUCKETS) - 1),
-    )
-    for queue_id, bucket, n in (
+        counts[(queue_id, last)] += n
+    for queue_id, n_bucket, n in (
+        _filtered(OpenByEntryHour.objects, filters)
+        .filter(hour__gte=cut_hours[0])
+        .exclude(hour__in=cut_hours)
+        .annotate(bucket=bucket("hour"))
+        .values_list("queue_id", "bucket")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        counts[(queue_id, n_bucket)] += n
+    in_cut_hours = Q()
+    for hour in cut_hours:
+        in_cut_hours |= Q(entered_at__gte=max(hour, since), entered_at__lt=hour + timedelta(hours=1))
+    for queue_id, n_bucket, n in (
         _filtered(ReportConversation.objects, filters)
-        .filter(is_open=True, entered_at__gte=since)
-        .annotate(bucket=buckets)
+        .filter(in_cut_hours, is_open=True)
+        .annotate(bucket=bucket("entered_at"))
         .values_list("queue_id", "bucket")
         .annotate(n=Count("*"))
         .order_by()
     ):
-        counts[(queue_id, bucket)] += n
+        counts[(queue_id, n_bucket)] += n
     rows = []
     for queue in names.queues:
         values = [counts.get((queue.pk, n), 0) for n in range(len(BACKLOG_BUCKETS))]

@@ -19,6 +19,7 @@ from queues.report_models import (
     EscalationClose,
     FirstResponseWeek,
     OpenByEntryDay,
+    OpenByEntryHour,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -34,7 +35,15 @@ def rebuild(*, upto: int | None = None) -> rollup.FoldResult:
     """Fold every event with an id up to upto (default: all of them) into emptied rollup tables."""
     with transaction.atomic():
         rollup.state_locked(nowait=False)
-        for model in (ReportConversation, WeeklyCount, AgentWeek, OpenByEntryDay, FirstResponseWeek, EscalationClose):
+        for model in (
+            ReportConversation,
+            WeeklyCount,
+            AgentWeek,
+            OpenByEntryDay,
+            OpenByEntryHour,
+            FirstResponseWeek,
+            EscalationClose,
+        ):
             model.objects.all().delete()
         top = upto if upto is not None else Event.objects.aggregate(top=Max("id"))["top"] or 0
         fold = rollup.Fold()
@@ -71,7 +80,7 @@ def rebuild(*, upto: int | None = None) -> rollup.FoldResult:
                 continue
             key = rollup.open_key(fact)
             if key:
-                fold.open_days[key] += 1
+                fold.count_open(key, 1)
             responses.add(fact.arrival_week, fact.channel_id, fact.product_id, fact.received_at, fact.first_reply_at)
             facts.append(fact)
             if len(facts) >= FACTS_CHUNK:

@@ -20,7 +20,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from django.db import connection, transaction
@@ -35,6 +35,7 @@ from queues.report_models import (
     EscalationClose,
     FirstResponseWeek,
     OpenByEntryDay,
+    OpenByEntryHour,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -208,9 +209,12 @@ def _chunks(ids):
 
 
 def open_key(fact: Fact | None):
+    """Where an open conversation counts in OpenByEntryDay and OpenByEntryHour: (day, hour, queue, channel,
+    product)."""
     if fact is None or not fact.is_open:
         return None
-    return (local_day(fact.entered_at), fact.queue_id, fact.channel_id, fact.product_id)
+    hour = fact.entered_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return (local_day(fact.entered_at), hour, fact.queue_id, fact.channel_id, fact.product_id)
 
 
 def _first_response_key(fact: Fact | None):
@@ -227,6 +231,7 @@ class Fold:
         self.weekly = Counter()
         self.agents = Counter()
         self.open_days = Counter()
+        self.open_hours = Counter()
         self.closes: list[EscalationClose] = []
 
     def run(self, rows) -> None:
@@ -266,15 +271,20 @@ class Fold:
             new_open = open_key(fact)
             if old_open != new_open:
                 if old_open:
-                    self.open_days[old_open] -= 1
+                    self.count_open(old_open, -1)
                 if new_open:
-                    self.open_days[new_open] += 1
+                    self.count_open(new_open, 1)
             if old_response != _first_response_key(fact):
                 dirty_weeks.add(fact.arrival_week)
                 if old_response:
                     dirty_weeks.add(old_response[0])
         self.write(list(facts.values()))
         recompute_first_response(dirty_weeks)
+
+    def count_open(self, key, delta: int) -> None:
+        day, hour, *rest = key
+        self.open_days[(day, *rest)] += delta
+        self.open_hours[(hour, *rest)] += delta
 
     def product_at(self, convo_id: int, event_id: int) -> int:
         for set_id, previous in self.product_sets.get(convo_id, ()):
@@ -359,6 +369,7 @@ class Fold:
         _add(WeeklyCount, ("metric", "week", "channel_id", "product_id", "reason"), self.weekly)
         _add(AgentWeek, ("week", "actor_id", "metric"), self.agents)
         _add(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
+        _add(OpenByEntryHour, ("hour", "queue_id", "channel_id", "product_id"), self.open_hours)
 
 
 def _adapted(model, objects, names: list[str]) -> list[list]:
@@ -379,7 +390,8 @@ def write_facts(facts: list[Fact]) -> None:
 
 def _add(model, key: tuple[str, ...], deltas: Counter) -> None:
     """count += delta for each key, inserting the keys not there yet (both databases speak ON CONFLICT)."""
-    rows = [(*k, n) for k, n in deltas.items() if n]
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [[adapt(v) if isinstance(v, datetime) else v for v in (*k, n)] for k, n in deltas.items() if n]
     table = connection.ops.quote_name(model._meta.db_table)
     _insert(model, [*key, "count"], rows, f"({', '.join(key)}) DO UPDATE SET count = {table}.count + excluded.count")
 
