@@ -12,6 +12,7 @@ from queues.models import Event
 from queues.report_models import AgentWeek, ReportConversation, ReportState, WeeklyCount
 from queues.reports import rollup
 from queues.reports.check import check
+from queues.reports.first_response import nearest_rank
 from tests import factories, reports_fixture
 from tests.threads import run_at_once
 
@@ -107,12 +108,12 @@ class RollupTests(TestCase):
 class NearestRankTests(TestCase):
     def test_the_median_and_90th_percentile_are_values_of_the_list(self):
         values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-        self.assertEqual(rollup.nearest_rank(values, 0.5), 5)  # ceil(5) = 5th
-        self.assertEqual(rollup.nearest_rank(values, 0.9), 9)  # ceil(9) = 9th
-        self.assertEqual(rollup.nearest_rank([7, 100, 200], 0.5), 100)  # ceil(1.5) = 2nd
-        self.assertEqual(rollup.nearest_rank([7, 100, 200], 0.9), 200)  # ceil(2.7) = 3rd
-        self.assertEqual(rollup.nearest_rank([42], 0.9), 42)
-        self.assertIsNone(rollup.nearest_rank([], 0.5))
+        self.assertEqual(nearest_rank(values, 0.5), 5)  # ceil(5) = 5th
+        self.assertEqual(nearest_rank(values, 0.9), 9)  # ceil(9) = 9th
+        self.assertEqual(nearest_rank([7, 100, 200], 0.5), 100)  # ceil(1.5) = 2nd
+        self.assertEqual(nearest_rank([7, 100, 200], 0.9), 200)  # ceil(2.7) = 3rd
+        self.assertEqual(nearest_rank([42], 0.9), 42)
+        self.assertIsNone(nearest_rank([], 0.5))
 
 
 @pytest.mark.postgres

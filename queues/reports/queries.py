@@ -24,7 +24,8 @@ from queues.report_models import (
     ReportConversation,
     WeeklyCount,
 )
-from queues.reports.rollup import HoldOutcome, local_day, nearest_rank
+from queues.reports.first_response import nearest_rank
+from queues.reports.rollup import HoldOutcome, local_day
 
 STALE_LIST = 100
 STALE_COUNT_CAP = 1000

@@ -24,7 +24,7 @@ from queues.report_models import (
     ReportState,
     WeeklyCount,
 )
-from queues.reports import rollup
+from queues.reports import first_response, rollup, writes
 
 FACTS_CHUNK = 5000
 # How far below the highest id a rebuild looks for ids not committed yet (it records them as holes, as a fold does).
@@ -47,7 +47,7 @@ def rebuild(*, upto: int | None = None) -> rollup.FoldResult:
             model.objects.all().delete()
         top = upto if upto is not None else Event.objects.aggregate(top=Max("id"))["top"] or 0
         fold = rollup.Fold()
-        responses = rollup.FirstResponses()
+        responses = first_response.FirstResponses()
         facts, events = [], 0
         # Every event, also those past top: a PRODUCT_SET after it still tells the product before it.
         stream = (
@@ -84,9 +84,9 @@ def rebuild(*, upto: int | None = None) -> rollup.FoldResult:
             responses.add(fact.arrival_week, fact.channel_id, fact.product_id, fact.received_at, fact.first_reply_at)
             facts.append(fact)
             if len(facts) >= FACTS_CHUNK:
-                rollup.write_facts(facts)
+                writes.write_facts(facts)
                 facts = []
-        rollup.write_facts(facts)
+        writes.write_facts(facts)
         fold.write_counts()
         FirstResponseWeek.objects.bulk_create(responses.rows(), batch_size=2000)
         holes = _recent_holes(top)

@@ -16,30 +16,28 @@ PRODUCT_SET chose, but the next PRODUCT_SET names the one it replaced, so the pr
 previous_product_id of the first PRODUCT_SET after it, or else the conversation's product now.
 """
 
-import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from queues.models import Conversation, Event, Queue
 from queues.report_models import (
-    ALL_PRODUCTS,
     NONE,
     AgentWeek,
     EscalationClose,
-    FirstResponseWeek,
     OpenByEntryDay,
     OpenByEntryHour,
     ReportConversation,
     ReportState,
     WeeklyCount,
 )
+from queues.reports import first_response, writes
 
 BATCH = 20_000
 HOLE_TTL = 3600  # seconds: no transaction that writes events stays open this long
@@ -63,17 +61,15 @@ AGENT_METRIC = {
     Event.Kind.CLOSED: AgentWeek.Metric.CLOSED,
 }
 EVENT_FIELDS = ("id", "conversation_id", "kind", "actor_id", "by_automation", "to_queue_id", "details", "created_at")
-_FACT_FIELDS = [f.name for f in ReportConversation._meta.fields if not f.primary_key]
-_ALL_FACT_FIELDS = ["conversation_id", *_FACT_FIELDS]
 
 
 class Fact:
     """A ReportConversation row while it is folded: a plain object, a tenth of the cost of a model instance."""
 
-    __slots__ = _ALL_FACT_FIELDS
+    __slots__ = writes.FACT_FIELDS
 
     def __init__(self, **values):
-        for name in _ALL_FACT_FIELDS:
+        for name in writes.FACT_FIELDS:
             setattr(self, name, values.get(name))
 
 
@@ -91,13 +87,6 @@ def _day_of_quarter(zone, quarter: int) -> date:
 def week_of(day: date) -> date:
     """The Monday of day's week. Weeks are counted in local dates, so a week with a DST change is still one."""
     return day - timedelta(days=day.weekday())
-
-
-def nearest_rank(sorted_values: list[int], fraction: float) -> int | None:
-    """The smallest value that at least this fraction of the values is no greater than."""
-    if not sorted_values:
-        return None
-    return sorted_values[max(math.ceil(fraction * len(sorted_values)), 1) - 1]
 
 
 @dataclass
@@ -240,8 +229,8 @@ class Fold:
         conversations = {}
         for chunk in _chunks(ids):
             facts.update(
-                (row[0], Fact(**dict(zip(_ALL_FACT_FIELDS, row, strict=True))))
-                for row in ReportConversation.objects.filter(pk__in=chunk).values_list(*_ALL_FACT_FIELDS)
+                (row[0], Fact(**dict(zip(writes.FACT_FIELDS, row, strict=True))))
+                for row in ReportConversation.objects.filter(pk__in=chunk).values_list(*writes.FACT_FIELDS)
             )
             # The conversations before their PRODUCT_SET events: a set_product committing in between then shows
             # in the events, and the product before it is right (see the module's docstring).
@@ -279,7 +268,7 @@ class Fold:
                 if old_response:
                     dirty_weeks.add(old_response[0])
         self.write(list(facts.values()))
-        recompute_first_response(dirty_weeks)
+        first_response.recompute(dirty_weeks)
 
     def count_open(self, key, delta: int) -> None:
         day, hour, *rest = key
@@ -359,111 +348,14 @@ class Fold:
         self.weekly[(WeeklyCount.Metric.HOLD_OUTCOME, week, fact.channel_id, fact.product_id, outcome)] += 1
 
     def write(self, facts: list[Fact]) -> None:
-        write_facts(facts)
+        writes.write_facts(facts)
         self.write_counts()
 
     def write_counts(self) -> None:
         names = [f.name for f in EscalationClose._meta.fields]
-        rows = _adapted(EscalationClose, self.closes, names)
-        _insert(EscalationClose, names, rows, "(close_event_id) DO NOTHING")
-        _add(WeeklyCount, ("metric", "week", "channel_id", "product_id", "reason"), self.weekly)
-        _add(AgentWeek, ("week", "actor_id", "metric"), self.agents)
-        _add(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
-        _add(OpenByEntryHour, ("hour", "queue_id", "channel_id", "product_id"), self.open_hours)
-
-
-def _adapted(model, objects, names: list[str]) -> list[list]:
-    """The objects' values as the database takes them (SQLite wants dates and times as text)."""
-    ops = connection.ops
-    adapt = {"DateTimeField": ops.adapt_datetimefield_value, "DateField": ops.adapt_datefield_value}
-    pairs = [(name, adapt.get(model._meta.get_field(name).get_internal_type())) for name in names]
-    return [[getattr(o, name) if how is None else how(getattr(o, name)) for name, how in pairs] for o in objects]
-
-
-def write_facts(facts: list[Fact]) -> None:
-    """Insert or replace the facts, many rows a statement (executemany and bulk_create cost ten times as much)."""
-    columns = [ReportConversation._meta.get_field(name).column for name in _ALL_FACT_FIELDS]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
-    rows = _adapted(ReportConversation, facts, _ALL_FACT_FIELDS)
-    _insert(ReportConversation, columns, rows, f"(conversation_id) DO UPDATE SET {updates}")
-
-
-def _add(model, key: tuple[str, ...], deltas: Counter) -> None:
-    """count += delta for each key, inserting the keys not there yet (both databases speak ON CONFLICT)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [[adapt(v) if isinstance(v, datetime) else v for v in (*k, n)] for k, n in deltas.items() if n]
-    table = connection.ops.quote_name(model._meta.db_table)
-    _insert(model, [*key, "count"], rows, f"({', '.join(key)}) DO UPDATE SET count = {table}.count + excluded.count")
-
-
-_PG_TYPES = {
-    "BigIntegerField": "bigint",
-    "IntegerField": "integer",
-    "DateTimeField": "timestamptz",
-    "DateField": "date",
-    "BooleanField": "boolean",
-    "CharField": "text",
-}
-
-
-def _insert(model, columns: list[str], rows: list, on_conflict: str) -> None:
-    """INSERT … ON CONFLICT … for many rows. On PostgreSQL one statement of one array per column (unnest): a
-    statement with a placeholder per value spends longer being parsed than run. SQLite, in process, takes
-    executemany. Table and column names come from the models, never from input."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            by_column = {f.column: f for f in model._meta.fields}
-            arrays = ", ".join(f"%s::{_PG_TYPES[by_column[c].get_internal_type()]}[]" for c in columns)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) ON CONFLICT {on_conflict}"  # noqa: E501, S608
-            cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
-        else:
-            values = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}) ON CONFLICT {on_conflict}"  # noqa: S608
-            cursor.executemany(sql, rows)
-
-
-def recompute_first_response(weeks) -> None:
-    """FirstResponseWeek for these arrival weeks, from every conversation that arrived in them: medians and 90th
-    percentiles cannot be added up, so a week is computed again whole (a week is a few thousand rows)."""
-    for week in sorted(weeks):
-        waits = FirstResponses()
-        for row in ReportConversation.objects.filter(arrival_week=week).values_list(
-            "arrival_week", "channel_id", "product_id", "received_at", "first_reply_at"
-        ):
-            waits.add(*row)
-        FirstResponseWeek.objects.filter(week=week).delete()
-        FirstResponseWeek.objects.bulk_create(waits.rows())
-
-
-class FirstResponses:
-    """The waits for a first reply, gathered per week, channel and product (and per week and channel)."""
-
-    def __init__(self):
-        self.waits = defaultdict(list)
-        self.arrived = Counter()
-
-    def add(self, week, channel_id, product_id, received_at, first_reply_at) -> None:
-        for key in ((week, channel_id, product_id), (week, channel_id, ALL_PRODUCTS)):
-            self.arrived[key] += 1
-            if first_reply_at is not None:
-                self.waits[key].append(max(int((first_reply_at - received_at).total_seconds()), 0))
-
-    def rows(self) -> list[FirstResponseWeek]:
-        rows = []
-        for (week, channel_id, product_id), count in self.arrived.items():
-            values = sorted(self.waits[(week, channel_id, product_id)])
-            rows.append(
-                FirstResponseWeek(
-                    week=week,
-                    channel_id=channel_id,
-                    product_id=product_id,
-                    arrived=count,
-                    replied=len(values),
-                    median_seconds=nearest_rank(values, 0.5),
-                    p90_seconds=nearest_rank(values, 0.9),
-                )
-            )
-        return rows
+        rows = writes.adapted(EscalationClose, self.closes, names)
+        writes.insert(EscalationClose, names, rows, "(close_event_id) DO NOTHING")
+        writes.add_counts(WeeklyCount, ("metric", "week", "channel_id", "product_id", "reason"), self.weekly)
+        writes.add_counts(AgentWeek, ("week", "actor_id", "metric"), self.agents)
+        writes.add_counts(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
+        writes.add_counts(OpenByEntryHour, ("hour", "queue_id", "channel_id", "product_id"), self.open_hours)
