@@ -58,8 +58,8 @@ class ReportConversation(models.Model):
         indexes = [
             # The backlog: the entries of the hours a bucket's edge falls in, counted from the index alone.
             models.Index(
-                fields=["entered_at"],
-                include=["queue_id", "channel_id", "product_id"],
+                # Key columns rather than INCLUDE, which SQLite lacks: the counts read the index alone either way.
+                fields=["entered_at", "queue_id", "channel_id", "product_id"],
                 condition=Q(is_open=True),
                 name="report_conv_open_entered",
             ),
