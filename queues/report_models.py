@@ -15,6 +15,7 @@ __all__ = [
     "FirstResponseWeek",
     "OpenByEntryDay",
     "OpenByEntryHour",
+    "OpenTotal",
     "ReportConversation",
     "ReportState",
     "WeeklyCount",
@@ -135,6 +136,22 @@ class OpenByEntryDay(models.Model):
 
     def __str__(self):
         return f"queue {self.queue_id} {self.day}: {self.count}"
+
+
+class OpenTotal(models.Model):
+    """Open conversations now in a queue, by channel and product: the backlog's "over 30 days" is this less the
+    entries of the last 30 days, instead of a sum over every day since the first conversation."""
+
+    queue_id = models.BigIntegerField()
+    channel_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["queue_id", "channel_id", "product_id"], name="open_total_key")]
+
+    def __str__(self):
+        return f"queue {self.queue_id}: {self.count}"
 
 
 class OpenByEntryHour(models.Model):

@@ -32,7 +32,7 @@ class RollupTests(TestCase):
 
         self.assertEqual(upto, Event.objects.order_by("-id").values_list("id", flat=True)[0])
         self.assertEqual(set(differences.values()), {0}, differences)
-        self.assertEqual(len(differences), 7)
+        self.assertEqual(len(differences), 8)
 
     def test_check_says_the_rollup_matches_and_exits_zero(self):
         reports_fixture.build()

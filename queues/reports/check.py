@@ -9,6 +9,7 @@ from queues.report_models import (
     FirstResponseWeek,
     OpenByEntryDay,
     OpenByEntryHour,
+    OpenTotal,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -16,13 +17,14 @@ from queues.report_models import (
 from queues.reports import rebuild, rollup
 
 # Count rows that fell back to zero are the same as no row.
-_COUNTED = (WeeklyCount, AgentWeek, OpenByEntryDay, OpenByEntryHour)
+_COUNTED = (WeeklyCount, AgentWeek, OpenByEntryDay, OpenByEntryHour, OpenTotal)
 _TABLES = (
     ReportConversation,
     WeeklyCount,
     AgentWeek,
     OpenByEntryDay,
     OpenByEntryHour,
+    OpenTotal,
     FirstResponseWeek,
     EscalationClose,
 )

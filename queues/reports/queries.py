@@ -21,6 +21,7 @@ from queues.report_models import (
     FirstResponseWeek,
     OpenByEntryDay,
     OpenByEntryHour,
+    OpenTotal,
     ReportConversation,
     WeeklyCount,
 )
@@ -176,8 +177,9 @@ def _hour(moment: datetime) -> datetime:
 
 def backlog(filters: Filters, names: Names, *, now: datetime) -> list[Table]:
     """Open conversations per queue by how long they have been in it. Entries before the local day of 30 days
-    ago come from OpenByEntryDay (all "over 30 days"); later ones from OpenByEntryHour, except the few hours a
-    bucket's edge (now − 30, 7, 3, 1 days) or that day's midnight falls in, which are counted row by row."""
+    ago are all "over 30 days": OpenTotal less the days since (OpenByEntryDay). Later ones come from
+    OpenByEntryHour, except the few hours a bucket's edge (now − 30, 7, 3, 1 days) or that day's midnight falls
+    in, which are counted row by row."""
     edges = [now - timedelta(days=hi) for _label, _lo, hi in reversed(BACKLOG_BUCKETS) if hi is not None]
     first_day = local_day(edges[0])
     since = timezone.make_aware(datetime.combine(first_day, time.min))
@@ -192,13 +194,16 @@ def backlog(filters: Filters, names: Names, *, now: datetime) -> list[Table]:
         )
 
     counts = defaultdict(int)
+    for queue_id, n in _filtered(OpenTotal.objects, filters).values_list("queue_id").annotate(n=Sum("count")):
+        counts[(queue_id, last)] += n
+    # Less the entries since that day's midnight: they are counted into their buckets below.
     for queue_id, n in (
         _filtered(OpenByEntryDay.objects, filters)
-        .filter(day__lt=first_day)
+        .filter(day__gte=first_day)
         .values_list("queue_id")
         .annotate(n=Sum("count"))
     ):
-        counts[(queue_id, last)] += n
+        counts[(queue_id, last)] -= n
     for queue_id, n_bucket, n in (
         _filtered(OpenByEntryHour.objects, filters)
         .filter(hour__gte=cut_hours[0])

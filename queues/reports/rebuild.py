@@ -20,6 +20,7 @@ from queues.report_models import (
     FirstResponseWeek,
     OpenByEntryDay,
     OpenByEntryHour,
+    OpenTotal,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -41,6 +42,7 @@ def rebuild(*, upto: int | None = None) -> rollup.FoldResult:
             AgentWeek,
             OpenByEntryDay,
             OpenByEntryHour,
+            OpenTotal,
             FirstResponseWeek,
             EscalationClose,
         ):

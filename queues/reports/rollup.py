@@ -33,6 +33,7 @@ from queues.report_models import (
     EscalationClose,
     OpenByEntryDay,
     OpenByEntryHour,
+    OpenTotal,
     ReportConversation,
     ReportState,
     WeeklyCount,
@@ -221,6 +222,7 @@ class Fold:
         self.agents = Counter()
         self.open_days = Counter()
         self.open_hours = Counter()
+        self.open_totals = Counter()
         self.closes: list[EscalationClose] = []
 
     def run(self, rows) -> None:
@@ -274,6 +276,7 @@ class Fold:
         day, hour, *rest = key
         self.open_days[(day, *rest)] += delta
         self.open_hours[(hour, *rest)] += delta
+        self.open_totals[tuple(rest)] += delta
 
     def product_at(self, convo_id: int, event_id: int) -> int:
         for set_id, previous in self.product_sets.get(convo_id, ()):
@@ -359,3 +362,4 @@ class Fold:
         writes.add_counts(AgentWeek, ("week", "actor_id", "metric"), self.agents)
         writes.add_counts(OpenByEntryDay, ("day", "queue_id", "channel_id", "product_id"), self.open_days)
         writes.add_counts(OpenByEntryHour, ("hour", "queue_id", "channel_id", "product_id"), self.open_hours)
+        writes.add_counts(OpenTotal, ("queue_id", "channel_id", "product_id"), self.open_totals)
