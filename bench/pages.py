@@ -13,8 +13,8 @@ It prints one row per page: the median at both sizes, their ratio, the p95 at bo
 sizes, and the big tables a query of the page reads a tenth or more of with a sequential scan at the large size
 (from EXPLAIN ANALYZE: a scan that a LIMIT stops early costs the same at any size). Targets (issue 8): ratio at
 most 2.0, the same query count at both sizes, a median under 50 ms at the large size (100 ms for the report
-pages, issue 18) and no sequential scan of a big table. Below the table, for every page that misses one, the slowest query of that page with its EXPLAIN
-(ANALYZE, BUFFERS) at the large size.
+pages, issue 18) and no sequential scan of a big table. Below the table, for every page that misses one, the
+slowest query of that page with its EXPLAIN (ANALYZE, BUFFERS) at the large size.
 
 --reuse keeps bench databases that already exist (handy while trying an index: migrate still runs). What
 "Next conversation" takes is given back after it is measured, so a reused database offers the same queue again.
