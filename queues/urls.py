@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from queues import delivery_views, preferences, views
@@ -25,4 +25,5 @@ urlpatterns = [
     path("conversations/<int:pk>/close/", views.close, name="conversation-close"),
     path("conversations/<int:pk>/reopen/", views.reopen, name="conversation-reopen"),
     path("replies/<int:pk>/send-again/", delivery_views.send_again, name="reply-send-again"),
+    path("reports/", include("queues.reports.urls")),
 ]

@@ -9,8 +9,28 @@ from queues.models.history import Attempt, Event, Message, Note, SearchText
 from queues.models.identity import Identity
 from queues.models.languages import ClippingTranslation, Preferences
 from queues.models.notices import Notice, NoticeAttempt
+from queues.models.reports import (
+    AgentWeek,
+    EscalationClose,
+    FirstResponseWeek,
+    OpenByEntryDay,
+    OpenByEntryHour,
+    OpenTotal,
+    ReportConversation,
+    ReportState,
+    WeeklyCount,
+)
 
 __all__ = [
+    "AgentWeek",
+    "EscalationClose",
+    "FirstResponseWeek",
+    "OpenByEntryDay",
+    "OpenByEntryHour",
+    "OpenTotal",
+    "ReportConversation",
+    "ReportState",
+    "WeeklyCount",
     "Attempt",
     "MATRIX_ROOM_RE",
     "SLACK_CHANNEL_RE",
