@@ -11,6 +11,7 @@ from queues import platforms, services
 from queues.models import CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, products
+from queues.services.versions import version_of
 
 
 class ActionForm(forms.Form):
@@ -25,9 +26,19 @@ class ActionForm(forms.Form):
         self.conversation = conversation
         self.user = user
         super().__init__(*args, **kwargs)
+        if conversation is not None:
+            # What the page showed: services/versions.py refuses the action if the conversation changed since.
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, initial=version_of(conversation.updated_at)
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class))
+        submit_id = self.auto_id % "submit" if self.auto_id and "%s" in str(self.auto_id) else None
+        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class, css_id=submit_id))
+
+    def success_text(self, result) -> str:
+        """What the page says once save() went through; result is what save() returned."""
+        return str(self.success_message)
 
     def save(self, *, conversation_id: int, actor):
         """Take the action with the cleaned data: one service call (queues/services/), which may refuse it."""

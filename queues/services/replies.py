@@ -7,7 +7,7 @@ from queues import platforms
 from queues.models import Clipping, Conversation, Event, Message, Note
 from queues.process import Action
 from queues.services.errors import InvalidInput
-from queues.services.state import lock_for, record, required
+from queues.services.state import lock_for, record, required, save
 
 
 @transaction.atomic
@@ -15,6 +15,7 @@ def add_note(*, conversation_id: int, actor, body: str) -> Note:
     body = required(body, _("A note cannot be empty."), "body")
     convo = lock_for(Action.NOTE, conversation_id, actor)
     note = Note.objects.create(conversation=convo, author=actor, body=body)
+    save(convo)  # a new version: a page drawn before the note is stale (services/versions.py)
     record(convo, actor, Event.Kind.NOTE_ADDED, note_id=note.pk)
     return note
 
@@ -54,6 +55,7 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
     body = (body or "").strip() or (clipping.body if clipping else "")
     convo = lock_for(Action.REPLY, conversation_id, actor)
     message = queue_reply(convo, actor, body, clipping)
+    save(convo)  # a new version: a page drawn before the reply is stale (services/versions.py)
     record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
     return message
 
