@@ -1,9 +1,13 @@
 """The conversation list's filters. Everything lives in the query string, so a view can be bookmarked."""
 
+from datetime import timedelta
+
 import django_filters
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from queues import search
@@ -12,7 +16,12 @@ from queues.models import Channel, Conversation, EscalationReason, Product, Queu
 
 class ConversationFilter(django_filters.FilterSet):
     ASSIGNEE_CHOICES = [("me", _("Me")), ("unassigned", _("Unassigned")), ("anyone", _("Anyone assigned"))]
-    SORT_CHOICES = [("oldest", _("Oldest first")), ("newest", _("Newest first")), ("rating", _("Lowest rating first"))]
+    SORT_CHOICES = [
+        ("oldest", _("Oldest first")),
+        ("newest", _("Newest first")),
+        ("rating", _("Lowest rating first")),
+        ("longest_in_queue", _("Longest in its queue first")),
+    ]
 
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -50,6 +59,17 @@ class ConversationFilter(django_filters.FilterSet):
         label=_("Received until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    in_queue_days = django_filters.NumberFilter(
+        method="filter_in_queue_days",
+        label=_("In its queue for at least (days)"),
+        min_value=0,
+        max_value=3650,
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=_("Only on hold past their auto-close date"),
+        widget=forms.CheckboxInput,
+    )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="keep", label=_("Sort"), empty_label=None)
 
     class Meta:
@@ -72,6 +92,7 @@ class ConversationFilter(django_filters.FilterSet):
                 Column("received_to"),
                 Column("rating", css_class="col-md-3"),
             ),
+            Row(Column("in_queue_days", css_class="col-md-4"), Column("overdue", css_class="col-md-8 pt-md-4")),
             Submit("", _("Filter"), css_class="btn-primary"),
         )
 
@@ -87,6 +108,25 @@ class ConversationFilter(django_filters.FilterSet):
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee__isnull=False)
+
+    def filter_in_queue_days(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(queue_entered_at__lte=timezone.now() - timedelta(days=int(value)))
+
+    def filter_overdue(self, queryset, name, value):
+        """On hold past its queue's auto-close time with the customer silent: what the automation should have
+        closed (it has not run, or failed)."""
+        if not value:
+            return queryset
+        due = ExpressionWrapper(F("on_hold_since") + F("queue__auto_close_after"), output_field=DateTimeField())
+        return queryset.alias(auto_close_due=due).filter(
+            Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
+            status=Status.OPEN,
+            on_hold_since__isnull=False,
+            queue__auto_close_after__isnull=False,
+            auto_close_due__lte=timezone.now(),
+        )
 
     def keep(self, queryset, name, value):
         return queryset  # the sort is applied by the keyset paginator

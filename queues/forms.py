@@ -5,9 +5,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from queues import platforms, services
+from queues import platforms, services, timing
 from queues.models import CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, products
@@ -199,6 +200,12 @@ class HoldForm(QueueForm):
     def save(self, *, conversation_id, actor):
         queue_id = self.cleaned_data["queue"].pk
         return services.put_on_hold(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
+
+    def success_text(self, result) -> str:
+        closes = timing.auto_close_text(result)
+        if not closes:
+            return str(self.success_message)
+        return gettext("Put on hold. %(closes)s if the customer stays silent.") % {"closes": closes}
 
 
 class EscalateForm(ActionForm):

@@ -44,7 +44,8 @@ def dashboard_queues():
         Queue.objects.filter(is_active=True)
         .annotate(
             open_count=open_count(),
-            oldest_open=Subquery(_open_in_queue().order_by("received_at").values("received_at")[:1]),
+            # The longest wait in this queue (conv_queue_status_entered), not the age of the oldest post.
+            oldest_open=Subquery(_open_in_queue().order_by("queue_entered_at").values("queue_entered_at")[:1]),
         )
         .order_by("kind", "name")
     )
@@ -58,9 +59,16 @@ def my_conversations(user, limit: int = 20):
     return list(list_conversations().open().filter(assignee=user).order_by("received_at", "id")[:limit])
 
 
+def first_reply_at():
+    """When the first reply to the customer was written: an annotation, so the page asks no extra query."""
+    replies = Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND)
+    return Subquery(replies.order_by("created_at").values("created_at")[:1])
+
+
 def conversation_for_detail(queryset, pk: int) -> Conversation:
     return (
-        queryset.select_related(
+        queryset.annotate(first_reply_at=first_reply_at())
+        .select_related(
             "channel",
             "channel__escalation_queue",
             "channel__working_queue",
@@ -125,7 +133,10 @@ SORTS = {
     "oldest": ["received_at", "id"],
     "newest": ["-received_at", "-id"],
     "rating": ["sort_rating", "received_at", "id"],
+    "longest_in_queue": ["queue_entered_at", "id"],
 }
+# Sort keys that are datetimes in a cursor.
+_DATETIME_KEYS = {"received_at", "queue_entered_at"}
 
 
 def sorted_conversations(queryset, sort: str):
@@ -154,7 +165,7 @@ def _decode(token: str, fields: list[str]) -> list:
     decoded = []
     for field, value in zip(fields, values, strict=True):
         name = field.lstrip("-")
-        if name == "received_at":
+        if name in _DATETIME_KEYS:
             value = parse_datetime(value) if isinstance(value, str) else None
             if value is None:
                 raise BadCursor(token)

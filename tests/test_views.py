@@ -99,7 +99,8 @@ class AccessTests(PortalTestCase):
 
 class DashboardTests(PortalTestCase):
     def test_dashboard_shows_each_active_queue_with_open_count_and_oldest_age(self):
-        f.ConversationFactory.create_batch(3, received_at=timezone.now() - timedelta(days=3, minutes=5))
+        three_days = timezone.now() - timedelta(days=3, minutes=5)
+        f.ConversationFactory.create_batch(3, received_at=three_days, queue_entered_at=three_days)
         f.ConversationFactory(status=Status.CLOSED, closed_at=timezone.now())
         inactive = Queue.objects.create(name="Retired queue", slug="retired", kind=Queue.Kind.WORKING, is_active=False)
         response = self.client.get("/")
@@ -469,7 +470,8 @@ class ActionTests(PortalTestCase):
     def test_put_on_hold(self):
         convo = f.ConversationFactory(channel=self.x)
         response = self.post(convo, "hold", {"queue": self.on_hold.pk}, follow=True)
-        self.assertIn("Put on hold. It closes by itself if the customer stays silent.", self.messages_of(response))
+        (said,) = self.messages_of(response)
+        self.assertRegex(said, r"^Put on hold\. Auto-closes on \d+ \w+ \(in \d+ days\) if the customer stays silent\.$")
         convo.refresh_from_db()
         self.assertEqual((convo.queue, convo.previous_queue), (self.on_hold, self.x.working_queue))
         self.assertIsNotNone(convo.on_hold_since)

@@ -119,6 +119,9 @@ class Conversation(models.Model):
         db_index=False,
     )
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    # When it entered the queue it is in (services/state.move()): the dashboard's "oldest open" is the longest wait
+    # in *this* queue, not the age of the post.
+    queue_entered_at = models.DateTimeField(_("in this queue since"), default=timezone.now)
     last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=30, choices=CloseReason.choices, blank=True)
@@ -160,6 +163,8 @@ class Conversation(models.Model):
                 fields=["queue", "status", "received_at"],
                 name="conv_queue_status_received",
             ),
+            # The dashboard's longest wait in each queue, and the list's "longest in queue first".
+            models.Index(fields=["queue", "status", "queue_entered_at"], name="conv_queue_status_entered"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
             models.Index(SORT_RATING, F("received_at"), F("id"), name="conv_sort_rating"),
             # The On Hold automation scans only open conversations that are on hold.
@@ -184,6 +189,20 @@ class Conversation(models.Model):
     def stage(self) -> str:
         """Where it stands in the process (queues/process.py)."""
         return stage_of(status=self.status, queue_kind=None if self.is_closed else self.queue.kind)
+
+    @property
+    def auto_closes_at(self):
+        """When the on-hold automation closes it if the customer stays silent; None when it will not."""
+        if self.is_closed or self.on_hold_since is None or not self.queue.auto_close_after:
+            return None
+        if self.last_customer_message_at and self.last_customer_message_at >= self.on_hold_since:
+            return None
+        return self.on_hold_since + self.queue.auto_close_after
+
+    @property
+    def auto_close_overdue(self) -> bool:
+        due = self.auto_closes_at
+        return due is not None and due <= timezone.now()
 
     def allows(self, action: str) -> bool:
         return self.stage in ALLOWED_ACTIONS[action]

@@ -11,7 +11,7 @@ from queues.models import Clipping, Conversation, EscalationReason, Event, Note,
 from queues.process import Action
 from queues.services.errors import InvalidInput
 from queues.services.replies import queue_reply
-from queues.services.state import lock_for, move, record, required, save
+from queues.services.state import MOVE_FIELDS, lock_for, move, record, required, save
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +45,13 @@ def escalate_conversation(
     message = queue_reply(convo, actor, statement.body, statement)
     source = move(convo, target)
     convo.escalation_reason, convo.escalation_reason_other, convo.escalated_at = reason, other_reason, timezone.now()
+    if convo.assignee_id is None and actor is not None:
+        # Someone must close it once it is resolved: the agent who escalated it, unless someone has it already.
+        convo.assignee = actor
     save(
         convo,
-        "queue",
-        "previous_queue",
-        "on_hold_since",
+        *MOVE_FIELDS,
+        "assignee",
         "escalation_reason",
         "escalation_reason_other",
         "escalated_at",
