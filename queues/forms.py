@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from queues import platforms, services, timing
-from queues.models import CloseReason, EscalationReason, Queue, Tag
+from queues.models import Clipping, CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, products
 from queues.services.versions import version_of
@@ -34,6 +34,7 @@ class ActionForm(forms.Form):
             )
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> has its token already
         submit_id = self.auto_id % "submit" if self.auto_id and "%s" in str(self.auto_id) else None
         self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class, css_id=submit_id))
 
@@ -91,7 +92,24 @@ class ReplyForm(ActionForm):
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
         data["body"] = body
+        if body and not self.data.get("send_statement") and self._is_the_statement(body):
+            # "We're looking into it" without escalating leaves the customer waiting on nobody: ask first.
+            self.fields["send_statement"] = forms.BooleanField(
+                label=_("Yes, send the escalation statement as a plain reply, without escalating"), required=False
+            )
+            self.add_error(
+                None,
+                _(
+                    "This is the escalation statement. Did you mean to escalate? Use “Escalate” below; or tick the box "
+                    "to send it as a plain reply."
+                ),
+            )
         return data
+
+    @staticmethod
+    def _is_the_statement(body: str) -> bool:
+        statement = Clipping.objects.filter(is_escalation_statement=True).values_list("body", flat=True).first()
+        return statement is not None and " ".join(body.split()) == " ".join(statement.split())
 
     def save(self, *, conversation_id, actor):
         clipping = self.cleaned_data["clipping"]
@@ -157,6 +175,31 @@ class TagsForm(ActionForm):
         )
 
 
+class AndNextForm(ActionForm):
+    """An action that ends the agent's work on a conversation: it may take them on to the next one."""
+
+    and_next = forms.BooleanField(label=_("Then open the next waiting conversation"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.conversation is None:  # the admin's bulk actions
+            del self.fields["and_next"]
+        else:
+            queue = next_queue_of(self.conversation)
+            self.fields["and_next"].label = _("Then open the next waiting conversation of %(queue)s") % {
+                "queue": queue.name
+            }
+            self.order_fields([name for name in self.fields if name != "and_next"])  # last, beside the button
+
+
+def next_queue_of(conversation):
+    """The working queue an agent came from to this conversation: its queue, or the one it left for on hold or
+    escalation, or its channel's."""
+    if conversation.queue.kind == Queue.Kind.WORKING:
+        return conversation.queue
+    return conversation.previous_queue or conversation.channel.working_queue
+
+
 class QueueForm(ActionForm):
     """Choose an active queue of one kind."""
 
@@ -185,7 +228,7 @@ class MoveForm(QueueForm):
         return services.move_to_queue(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
 
 
-class HoldForm(QueueForm):
+class HoldForm(AndNextForm, QueueForm):
     submit_label = _("Put on hold")
     success_message = _("Put on hold. It closes by itself if the customer stays silent.")
     submit_class = "btn-warning"
@@ -208,7 +251,7 @@ class HoldForm(QueueForm):
         return gettext("Put on hold. %(closes)s if the customer stays silent.") % {"closes": closes}
 
 
-class EscalateForm(ActionForm):
+class EscalateForm(AndNextForm):
     submit_label = _("Escalate")
     success_message = _("Escalated: the statement was queued and the conversation moved to its escalation queue.")
     submit_class = "btn-danger"
@@ -247,7 +290,7 @@ class EscalateForm(ActionForm):
         )
 
 
-class CloseForm(ActionForm):
+class CloseForm(AndNextForm):
     submit_label = _("Close")
     success_message = _("Closed.")
     submit_class = "btn-success"

@@ -82,6 +82,26 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
     )
 
 
+OTHER_CONVERSATIONS = 5  # the customer's other conversations the page lists, newest first
+
+
+def other_conversations(convo: Conversation, limit: int = OTHER_CONVERSATIONS) -> list[Conversation]:
+    """The same customer's other conversations on the same channel (same handle, or same name when there is no
+    handle), newest first; at most limit."""
+    if convo.author_handle:
+        same = Q(author_handle=convo.author_handle)
+    elif convo.author_name:
+        same = Q(author_name=convo.author_name)
+    else:
+        return []
+    return list(
+        Conversation.objects.filter(same, channel_id=convo.channel_id)
+        .exclude(pk=convo.pk)
+        .select_related("queue")
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
 # The detail page draws the latest this many entries of a timeline; the whole timeline is one link away. Each entry
 # costs time to draw: a thread with hundreds of replies would otherwise make a slow page.
 TIMELINE_LATEST = 50
@@ -103,7 +123,10 @@ def timeline(convo: Conversation, *, latest: int | None = TIMELINE_LATEST) -> tu
     sources = {
         "message": Message.objects.select_related("author", "clipping"),
         "note": Note.objects.select_related("author"),
-        "event": Event.objects.select_related("actor", "from_queue", "to_queue"),
+        # A reply or a note is its own card: its event would say it a second time.
+        "event": Event.objects.select_related("actor", "from_queue", "to_queue").exclude(
+            kind__in=[Event.Kind.REPLIED, Event.Kind.NOTE_ADDED]
+        ),
     }
     entries = []
     for kind, rows in sources.items():

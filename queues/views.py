@@ -27,6 +27,7 @@ from queues.forms import (
     ReplyForm,
     TagsForm,
     UnassignForm,
+    next_queue_of,
 )
 from queues.models import Conversation, Queue
 from queues.permissions import can_work
@@ -106,6 +107,25 @@ def conversation_list(request):
     )
 
 
+def _and_next(request, convo, wanted: bool):
+    """After hold, escalate or close: the next waiting conversation of the working queue the agent came from, when
+    they ask for it. The choice is kept for their next time."""
+    request.session[AND_NEXT_KEY] = wanted
+    if not wanted:
+        return redirect("conversation-detail", pk=convo.pk)
+    queue = next_queue_of(convo)
+    try:
+        taken = services.take_next_conversation(queue_id=queue.pk, actor=request.user)
+    except services.ServiceError as error:
+        messages.info(request, error.message)
+        return redirect("dashboard")
+    if taken is None:
+        messages.info(request, _("Nothing else is waiting in %(queue)s.") % {"queue": queue.name})
+        return redirect("dashboard")
+    messages.info(request, _("Conversation #%(pk)s is now assigned to you.") % {"pk": taken.pk})
+    return redirect("conversation-detail", pk=taken.pk)
+
+
 def _conversation(request, pk):
     try:
         return selectors.conversation_for_detail(Conversation.objects.visible_to(request.user), pk)
@@ -141,7 +161,7 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         if name == action and bound is not None:
             forms[name] = bound
         else:
-            forms[name] = page_form(name, form_class, convo, request.user, initial=_initial(name, convo))
+            forms[name] = page_form(name, form_class, convo, request.user, initial=_initial(request, name, convo))
     clippings = list(selectors.active_clippings())
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
@@ -155,11 +175,18 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         "statement": next((c for c in clippings if c.is_escalation_statement), None),
         "clipping_bodies": {c.pk: c.body for c in clippings},
         "open_error": action if bound is not None else "",
+        "others": selectors.other_conversations(convo),
     }
     return render(request, "queues/conversation_detail.html", context, status=status)
 
 
-def _initial(name, convo):
+# The session key of the agent's choice to go on to the next conversation after hold, escalate or close: it sticks.
+AND_NEXT_KEY = "and-next"
+
+
+def _initial(request, name, convo):
+    if name in (Action.PUT_ON_HOLD, Action.ESCALATE, Action.CLOSE):
+        return {"and_next": bool(request.session.get(AND_NEXT_KEY))}
     if name == Action.SET_PRODUCT:
         return {"product": convo.product}
     if name == Action.SET_TAGS:
@@ -245,6 +272,8 @@ def conversation_action(action: str, form_class):
             # someone may have changed it meanwhile: show it as it is now
             return _refused(request, _conversation(request, pk), form, refusal=(error.field, error.message))
         messages.success(request, form.success_text(result))
+        if "and_next" in form.cleaned_data:
+            return _and_next(request, convo, form.cleaned_data["and_next"])
         return redirect("conversation-detail", pk=convo.pk)
 
     def _refused(request, convo, form, refusal=None, version=None):

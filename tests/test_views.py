@@ -295,11 +295,12 @@ class DetailTests(PortalTestCase):
             "Open the original",
             "https://play.google.com/apps/publish?reviewId=gp:1",
             "Bob",
-            "added a note",
+            "added an internal note",
         ]:
             self.assertContains(response, text)
+        # Each note and reply shows once: its card, without an event line saying it again.
         kinds = [entry.kind for entry in response.context["timeline"]]
-        self.assertEqual(kinds, ["note", "event", "message", "event"])
+        self.assertEqual(kinds, ["note", "message"])
 
     def test_customer_text_is_escaped(self):
         convo = f.ConversationFactory(author_name="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>")
@@ -333,27 +334,33 @@ class DetailTests(PortalTestCase):
     def test_detail_query_count_does_not_grow_with_the_timeline(self):
         convo = f.ConversationFactory()
         services.add_note(conversation_id=convo.pk, actor=self.agent, body="one")
-        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings,
-        # and the choices of the forms a contributor sees
-        with self.assertNumQueries(15):
+        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings, the customer's
+        # other conversations (one query, capped: 15 → 16 for that list), and the choices of the forms a contributor
+        # sees
+        with self.assertNumQueries(16):
             self.client.get(detail(convo))
         for i in range(20):
             services.add_note(conversation_id=convo.pk, actor=self.other, body=f"note {i}")
             services.reply(conversation_id=convo.pk, actor=self.agent, body=f"reply {i}")
         convo.tags.add(f.TagFactory(), f.TagFactory())
-        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings,
-        # and the choices of the forms a contributor sees
-        with self.assertNumQueries(15):
+        # session, user, two permission lookups, the conversation and its 4 prefetches, clippings, the customer's
+        # other conversations (one query, capped: 15 → 16 for that list), and the choices of the forms a contributor
+        # sees
+        with self.assertNumQueries(16):
             self.client.get(detail(convo))
 
     def test_a_long_timeline_shows_its_latest_entries_and_links_to_the_whole(self):
         convo = f.ConversationFactory()
         for i in range(4):
             services.add_note(conversation_id=convo.pk, actor=self.agent, body=f"note {i}")
-        # 8 entries: each note and its event.
+            if i % 2:
+                services.unassign_conversation(conversation_id=convo.pk, actor=self.agent)
+            else:
+                services.assign_conversation(conversation_id=convo.pk, actor=self.agent, assignee_id=self.agent.pk)
+        # 8 entries: each note (its event is the note's card itself) and an assign or unassign event.
         with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
             response = self.client.get(detail(convo))
-            with self.assertNumQueries(15):
+            with self.assertNumQueries(16):
                 whole = self.client.get(detail(convo) + "?timeline=all")
         entries = response.context["timeline"]
         self.assertEqual(len(entries), 5)
@@ -409,7 +416,10 @@ class ActionTests(PortalTestCase):
         response = self.post(convo, "reply", {"body": "Could you try a refresh?"}, follow=True)
         self.assertRedirects(response, detail(convo))
         self.assertIn("Reply queued for sending.", self.messages_of(response))
-        self.post(convo, "reply", {"body": "", "clipping": f.statement().pk})
+        asked = self.post(convo, "reply", {"body": "", "clipping": f.statement().pk})
+        self.assertContains(asked, "This is the escalation statement. Did you mean to escalate?")
+        self.assertEqual(Message.objects.filter(conversation=convo).count(), 1)
+        self.post(convo, "reply", {"body": "", "clipping": f.statement().pk, "send_statement": "on"})
         bodies = list(Message.objects.filter(conversation=convo).values_list("body", "clipping"))
         self.assertEqual(bodies, [("Could you try a refresh?", None), (f.statement().body, f.statement().pk)])
 
