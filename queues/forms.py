@@ -84,7 +84,9 @@ class ReplyForm(ActionForm):
         self.fields["body"].widget.attrs.update(
             {"data-reply-platform": platform, "data-reply-limit": platforms.MAX_LENGTH[platform], "class": "reply-body"}
         )
-        self.fields["clipping"].widget.attrs["class"] = "clipping-picker"
+        self.fields["clipping"].widget.attrs.update(
+            {"class": "clipping-picker", "data-insert-label": gettext("Insert")}
+        )
 
     def clean(self):
         data = super().clean()
@@ -126,7 +128,7 @@ class NoteForm(ActionForm):
     success_message = _("Note added.")
     body = forms.CharField(
         label=_("Internal note"),
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes.")}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes."), "class": "note-body"}),
         error_messages={"required": _("A note cannot be empty.")},
     )
 

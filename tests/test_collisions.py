@@ -129,3 +129,50 @@ class CollisionTests(TestCase):
         reloaded = self.client.get(detail(convo))  # the address bar's URL, loaded again
         self.assertEqual(reloaded.status_code, 200)
         self.assertNotContains(reloaded, "typed words")
+
+
+class PresenceTests(TestCase):
+    """What the open page asks every few seconds (static/queues/workspace.js)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.alice = f.agent(username="alice", first_name="Alice")
+        cls.bob = f.agent(username="bob", first_name="Bob")
+        f.statement()
+
+    def setUp(self):
+        from django.core.cache import cache
+
+        cache.clear()
+
+    def presence(self, user, convo, version):
+        self.client.force_login(user)
+        return self.client.get(reverse("conversation-presence", args=[convo.pk]), {"version": version}).json()
+
+    def test_the_page_hears_that_the_conversation_changed_and_who_is_replying(self):
+        convo = f.ConversationFactory()
+        self.client.force_login(self.alice)
+        version = version_on(self.client.get(detail(convo)))
+        self.assertEqual(
+            self.presence(self.alice, convo, version),
+            {"version": int(version), "changed": False, "change": "", "typing": []},
+        )
+        self.client.force_login(self.bob)
+        self.client.post(reverse("conversation-presence", args=[convo.pk]), {"what": "reply"})
+        self.assertEqual(self.presence(self.alice, convo, version)["typing"], ["Bob is replying"])
+        self.assertEqual(self.presence(self.bob, convo, version)["typing"], [])  # not told about themselves
+        services.put_on_hold(conversation_id=convo.pk, actor=self.bob, queue_id=f.queue_of_kind(Queue.Kind.ON_HOLD).pk)
+        answer = self.presence(self.alice, convo, version)
+        self.assertTrue(answer["changed"])
+        self.assertEqual(answer["change"], "Bob put it on hold 0\xa0minutes ago.")
+
+    def test_presence_is_for_agents_and_takes_only_a_number_as_version(self):
+        convo = f.ConversationFactory()
+        self.client.force_login(self.alice)
+        url = reverse("conversation-presence", args=[convo.pk])
+        self.assertEqual(self.client.get(url, {"version": "x"}).status_code, 400)
+        self.assertEqual(
+            self.client.get(reverse("conversation-presence", args=[999999]), {"version": 1}).status_code, 404
+        )
+        self.client.force_login(f.UserFactory(username="visitor"))
+        self.assertEqual(self.client.get(url, {"version": 1}).status_code, 403)

@@ -1,6 +1,5 @@
-// Progressive help for the reply form: a live counter of what is left for the channel's limit and
-// a clipping picker that inserts the clipping. The server checks everything again; without this
-// script, choosing a clipping and sending an empty reply sends the clipping.
+// Progressive help for the reply form: a live counter of what is left for the channel's limit. The server
+// checks everything again. The clipping picker is in workspace.js.
 (function () {
   "use strict";
 
@@ -65,18 +64,5 @@
     }
     area.addEventListener("input", update);
     update();
-
-    var picker = area.form && area.form.querySelector("select.clipping-picker");
-    var bodies = document.getElementById("clipping-bodies");
-    if (picker && bodies) {
-      var texts = JSON.parse(bodies.textContent);
-      picker.addEventListener("change", function () {
-        if (texts[picker.value] !== undefined) {
-          area.value = texts[picker.value];
-          update();
-          area.focus();
-        }
-      });
-    }
   });
 })();
