@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
+# make run PORT=8001 when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test setup lint format clean bench-autoclose bench-import bench-load bench-pages
 
@@ -17,7 +19,7 @@ setup: $(VENV)/.installed
 run: setup
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -312,4 +312,7 @@ class SignInForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-primary w-100"))
+        # The page's template has the <form> and its token: drawing another here nested a form in a form.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-primary w-100", css_id="sign-in"))
