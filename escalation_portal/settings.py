@@ -187,6 +187,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Only the portal's own scripts and styles; customer text can never run.
+# How often an open conversation page asks whether it changed and who is writing in it (queues/presence.py).
+PRESENCE_POLL_MS = int(os.environ.get("PRESENCE_POLL_MS", "10000"))
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

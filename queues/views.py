@@ -3,6 +3,7 @@ adds a message and redirects."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -176,6 +177,7 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         "clipping_bodies": {c.pk: c.body for c in clippings},
         "open_error": action if bound is not None else "",
         "others": selectors.other_conversations(convo),
+        "presence_every_ms": getattr(settings, "PRESENCE_POLL_MS", 10_000),
     }
     return render(request, "queues/conversation_detail.html", context, status=status)
 
