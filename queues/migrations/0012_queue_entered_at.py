@@ -1,6 +1,7 @@
 """When each conversation entered the queue it is in: the dashboard's longest wait in a queue, the list's time in
 queue. Existing rows get it from their latest event into that queue, else from when they arrived."""
 
+import django.db.models.functions.datetime
 import django.utils.timezone
 from django.db import migrations, models
 from django.db.models import F, OuterRef, Subquery
@@ -25,7 +26,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="conversation",
             name="queue_entered_at",
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="in this queue since"),
+            field=models.DateTimeField(
+                db_default=django.db.models.functions.datetime.Now(),
+                default=django.utils.timezone.now,
+                verbose_name="in this queue since",
+            ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -121,7 +121,8 @@ class Conversation(models.Model):
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     # When it entered the queue it is in (services/state.move()): the dashboard's "oldest open" is the longest wait
     # in *this* queue, not the age of the post.
-    queue_entered_at = models.DateTimeField(_("in this queue since"), default=timezone.now)
+    # db_default too: rows written in plain SQL (bulk loads, tests of the search triggers) get it as well.
+    queue_entered_at = models.DateTimeField(_("in this queue since"), default=timezone.now, db_default=Now())
     last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=30, choices=CloseReason.choices, blank=True)
