@@ -261,7 +261,10 @@ def conversation_action(action: str, form_class):
                 result = form.save(conversation_id=convo.pk, actor=request.user)
         except versions.Repeated:
             messages.success(request, form.success_message)
-            return redirect("conversation-detail", pk=convo.pk)
+            taken = form.cleaned_data.get("and_next") and versions.taken_next_since(
+                request.user, form.cleaned_data["version"]
+            )
+            return redirect("conversation-detail", pk=taken or convo.pk)
         except services.NotPermitted:
             raise PermissionDenied from None
         except services.NothingToChange as unchanged:

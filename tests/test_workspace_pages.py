@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from queues import services
-from queues.models import CloseReason, Message, Queue
+from queues.models import CloseReason, Conversation, Message, Queue
 from tests import factories as f
 
 
@@ -108,3 +108,16 @@ class WorkspacePageTests(TestCase):
         f.ConversationFactory(channel=f.channel("org.mozilla.firefox"), author_handle="@mara")
         others = self.client.get(detail(convo)).context["others"]
         self.assertEqual([c.pk for c in others], [newer.pk, older.pk])
+
+    def test_a_double_clicked_hold_and_next_lands_on_the_same_next_conversation_twice(self):
+        now = timezone.now()
+        current = f.ConversationFactory(assignee=self.alice, received_at=now - timedelta(hours=3))
+        waiting = f.ConversationFactory(received_at=now - timedelta(hours=2))
+        f.ConversationFactory(received_at=now - timedelta(hours=1))
+        version = self.client.get(detail(current)).context["version"]
+        data = {"queue": self.on_hold.pk, "and_next": "on", "version": version}
+        first = self.client.post(reverse("conversation-hold", args=[current.pk]), data)
+        second = self.client.post(reverse("conversation-hold", args=[current.pk]), data)
+        self.assertRedirects(first, detail(waiting), fetch_redirect_response=False)
+        self.assertRedirects(second, detail(waiting), fetch_redirect_response=False)
+        self.assertEqual(Conversation.objects.filter(assignee=self.alice).count(), 2)  # one next, not two

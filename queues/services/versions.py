@@ -10,7 +10,7 @@ did it and the repeat is the same success, not an error. No token per rendered f
 identifies the page, and the Event says who did what after it.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -71,6 +71,22 @@ def version_of(updated_at: datetime) -> int:
     """A conversation's version as forms carry it: updated_at in microseconds since the epoch."""
     delta = updated_at - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment_of(version: int) -> datetime:
+    """The updated_at a version stands for."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=version)
+
+
+def taken_next_since(actor, version: int) -> int | None:
+    """The conversation "and next" gave actor after the page of `version` was drawn, if any: where a double-clicked
+    "Put on hold and next" should land a second time."""
+    for event in Event.objects.filter(
+        actor=actor, kind=Event.Kind.ASSIGNED, created_at__gte=moment_of(version)
+    ).order_by("-created_at", "-id")[:5]:
+        if (event.details or {}).get("next_conversation"):
+            return event.conversation_id
+    return None
 
 
 def describe(event: Event | None, *, now=None) -> str:
