@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils.dateparse import parse_datetime
 
-from queues.models import SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Tag
+from queues.models import CUSTOMER_KEY, SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Tag
 
 DASHBOARD_COUNT_CAP = 10_000  # the dashboard says "10,000+" rather than counting a huge queue
 
@@ -88,14 +88,12 @@ OTHER_CONVERSATIONS = 5  # the customer's other conversations the page lists, ne
 def other_conversations(convo: Conversation, limit: int = OTHER_CONVERSATIONS) -> list[Conversation]:
     """The same customer's other conversations on the same channel (same handle, or same name when there is no
     handle), newest first; at most limit."""
-    if convo.author_handle:
-        same = Q(author_handle=convo.author_handle)
-    elif convo.author_name:
-        same = Q(author_name=convo.author_name)
-    else:
+    key = convo.author_handle or convo.author_name
+    if not key:
         return []
     return list(
-        Conversation.objects.filter(same, channel_id=convo.channel_id)
+        Conversation.objects.alias(customer=CUSTOMER_KEY)
+        .filter(channel_id=convo.channel_id, customer=key)
         .exclude(pk=convo.pk)
         .select_related("queue")
         .order_by("-received_at", "-id")[:limit]

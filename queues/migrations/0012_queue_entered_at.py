@@ -1,11 +1,13 @@
 """When each conversation entered the queue it is in: the dashboard's longest wait in a queue, the list's time in
-queue. Existing rows get it from their latest event into that queue, else from when they arrived."""
+queue. Existing rows get it from their latest event into that queue, else from when they arrived.
+
+And an index for the customer's other conversations on a channel (by handle, or name where there is none)."""
 
 import django.db.models.functions.datetime
 import django.utils.timezone
 from django.db import migrations, models
 from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 
 
 def backfill(apps, schema_editor):
@@ -36,5 +38,15 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="conversation",
             index=models.Index(fields=["queue", "status", "queue_entered_at"], name="conv_queue_status_entered"),
+        ),
+        # The customer's other conversations on the conversation page (models.CUSTOMER_KEY).
+        migrations.AddIndex(
+            model_name="conversation",
+            index=models.Index(
+                models.F("channel"),
+                Coalesce(NullIf("author_handle", models.Value("")), "author_name"),
+                models.F("received_at"),
+                name="conv_channel_customer",
+            ),
         ),
     ]

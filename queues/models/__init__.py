@@ -2,10 +2,11 @@
 what happened on them (history.py). The process that moves a conversation is queues/process.py."""
 
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
-from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
+from queues.models.conversations import CUSTOMER_KEY, SORT_RATING, CloseReason, Conversation, EscalationReason, Status
 from queues.models.history import Event, Message, Note, SearchText
 
 __all__ = [
+    "CUSTOMER_KEY",
     "MATRIX_ROOM_RE",
     "SLACK_CHANNEL_RE",
     "SORT_RATING",

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce, Now, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,10 @@ class CloseReason(models.TextChoices):
 # The list's "lowest rating first" key: conversations without a rating (social posts) sort last. An index is on
 # this very expression, so that sort reads the index in order.
 SORT_RATING = Coalesce("rating", Value(6))
+
+# Who the customer is on a channel: their handle, or their name where the platform gives none (Google Play). The
+# conversation page lists the customer's other conversations by it, from an index on this very expression.
+CUSTOMER_KEY = Coalesce(NullIf("author_handle", Value("")), "author_name")
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -167,6 +171,7 @@ class Conversation(models.Model):
             # The dashboard's longest wait in each queue, and the list's "longest in queue first".
             models.Index(fields=["queue", "status", "queue_entered_at"], name="conv_queue_status_entered"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+            models.Index(F("channel"), CUSTOMER_KEY, F("received_at"), name="conv_channel_customer"),
             models.Index(SORT_RATING, F("received_at"), F("id"), name="conv_sort_rating"),
             # The On Hold automation scans only open conversations that are on hold.
             models.Index(
