@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=1
+# make run PORT=8001 when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test setup lint format messages clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery
 
@@ -21,7 +23,7 @@ run: setup
 	@# the server, Ctrl-C included (the trap runs whichever way runserver ends).
 	@$(DEV) DELIVERY_BACKEND=console $(BIN)/python manage.py deliver & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(DEV) DELIVERY_BACKEND=console $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV) DELIVERY_BACKEND=console $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

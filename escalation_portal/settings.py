@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "queues.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A lock that timed out is "busy, try again" (503), never a 500.
+    "queues.busy.BusyDatabaseMiddleware",
+    "queues.error_pages.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,6 +102,20 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The laptop demo takes several agents at once: write-ahead logging lets pages read while one writes; IMMEDIATE
+    # takes the write lock when a transaction begins, so two writers queue (up to the busy timeout) instead of one
+    # failing half-way with "database is locked" when it turns from reader into writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A request waits this long for a row lock, then the agent is told to try again (queues/busy.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(os.environ.get('DATABASE_LOCK_TIMEOUT_MS', '10000'))}"
+    )
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while an address or account is locked out
@@ -194,6 +211,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Only the portal's own scripts and styles; customer text can never run.
+# How often an open conversation page asks whether it changed and who is writing in it (queues/presence.py).
+PRESENCE_POLL_MS = int(os.environ.get("PRESENCE_POLL_MS", "10000"))
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -1,8 +1,11 @@
 """The conversation list's filters. Everything lives in the query string, so a view can be bookmarked."""
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from queues import search
@@ -12,7 +15,12 @@ from queues.selectors import undelivered_replies
 
 class ConversationFilter(django_filters.FilterSet):
     ASSIGNEE_CHOICES = [("me", _("Me")), ("unassigned", _("Unassigned")), ("anyone", _("Anyone assigned"))]
-    SORT_CHOICES = [("oldest", _("Oldest first")), ("newest", _("Newest first")), ("rating", _("Lowest rating first"))]
+    SORT_CHOICES = [
+        ("oldest", _("Oldest first")),
+        ("newest", _("Newest first")),
+        ("rating", _("Lowest rating first")),
+        ("longest_in_queue", _("Longest in its queue first")),
+    ]
 
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -50,6 +58,17 @@ class ConversationFilter(django_filters.FilterSet):
         label=_("Received until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    in_queue_days = django_filters.NumberFilter(
+        method="filter_in_queue_days",
+        label=_("In its queue for at least (days)"),
+        min_value=0,
+        max_value=3650,
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=_("Only on hold past their auto-close date"),
+        widget=forms.CheckboxInput,
+    )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="keep", label=_("Sort"), empty_label=None)
     delivery = django_filters.ChoiceFilter(
         choices=[("undelivered", _("A reply not delivered"))],
@@ -73,6 +92,7 @@ class ConversationFilter(django_filters.FilterSet):
             ("rating", "col-md-3"),
             ("delivery", "col-md"),
         ),
+        (("in_queue_days", "col-md-4"), ("overdue", "col-md-8 pt-md-4")),
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -94,6 +114,25 @@ class ConversationFilter(django_filters.FilterSet):
 
     def filter_delivery(self, queryset, name, value):
         return queryset.filter(Exists(undelivered_replies().filter(conversation=OuterRef("pk"))))
+
+    def filter_in_queue_days(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(queue_entered_at__lte=timezone.now() - timedelta(days=int(value)))
+
+    def filter_overdue(self, queryset, name, value):
+        """On hold past its queue's auto-close time with the customer silent: what the automation should have
+        closed (it has not run, or failed)."""
+        if not value:
+            return queryset
+        due = ExpressionWrapper(F("on_hold_since") + F("queue__auto_close_after"), output_field=DateTimeField())
+        return queryset.alias(auto_close_due=due).filter(
+            Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=F("on_hold_since")),
+            status=Status.OPEN,
+            on_hold_since__isnull=False,
+            queue__auto_close_after__isnull=False,
+            auto_close_due__lte=timezone.now(),
+        )
 
     def keep(self, queryset, name, value):
         return queryset  # the sort is applied by the keyset paginator

@@ -6,13 +6,15 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.text import normalize_newlines
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from queues import platforms, services
-from queues.models import Channel, CloseReason, EscalationReason, Queue, Tag
+from queues import platforms, services, timing
+from queues.models import Channel, Clipping, CloseReason, EscalationReason, Queue, Tag
 from queues.models.languages import clipping_text
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, has_public_reply, products
+from queues.services.versions import version_of
 
 
 class ActionForm(forms.Form):
@@ -27,9 +29,24 @@ class ActionForm(forms.Form):
         self.conversation = conversation
         self.user = user
         super().__init__(*args, **kwargs)
+        if conversation is not None:
+            # What the page showed: services/versions.py refuses the action if the conversation changed since.
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, initial=version_of(conversation.updated_at)
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class))
+        self.helper.disable_csrf = True  # the page's <form> has its token already
+        submit_id = self.auto_id % "submit" if self.auto_id and "%s" in str(self.auto_id) else None
+        submit = Submit("submit", self.submit_label, css_id=submit_id)
+        # Only this button's own style: crispy's default "btn-primary" under "btn-outline-secondary" drew grey text on
+        # blue (2.6:1), unseen by axe while its <details> was closed.
+        submit.field_classes = f"btn {self.submit_class}"
+        self.helper.add_input(submit)
+
+    def success_text(self, result) -> str:
+        """What the page says once save() went through; result is what save() returned."""
+        return str(self.success_message)
 
     def save(self, *, conversation_id: int, actor):
         """Take the action with the cleaned data: one service call (queues/services/), which may refuse it."""
@@ -80,7 +97,9 @@ class ReplyForm(ActionForm):
         self.fields["body"].widget.attrs.update(
             {"data-reply-platform": platform, "data-reply-limit": platforms.MAX_LENGTH[platform], "class": "reply-body"}
         )
-        self.fields["clipping"].widget.attrs["class"] = "clipping-picker"
+        self.fields["clipping"].widget.attrs.update(
+            {"class": "clipping-picker", "data-insert-label": gettext("Insert")}
+        )
         if platform == Channel.Platform.GOOGLE_PLAY and has_public_reply(self.conversation):
             self.fields["body"].help_text = _(
                 "This review already has a reply: a new one replaces the public reply on Google Play, and the "
@@ -100,7 +119,24 @@ class ReplyForm(ActionForm):
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
         data["body"] = body
+        if body and not self.data.get("send_statement") and self._is_the_statement(body):
+            # "We're looking into it" without escalating leaves the customer waiting on nobody: ask first.
+            self.fields["send_statement"] = forms.BooleanField(
+                label=_("Yes, send the escalation statement as a plain reply, without escalating"), required=False
+            )
+            self.add_error(
+                None,
+                _(
+                    "This is the escalation statement. Did you mean to escalate? Use “Escalate” below; or tick the box "
+                    "to send it as a plain reply."
+                ),
+            )
         return data
+
+    @staticmethod
+    def _is_the_statement(body: str) -> bool:
+        statement = Clipping.objects.filter(is_escalation_statement=True).values_list("body", flat=True).first()
+        return statement is not None and " ".join(body.split()) == " ".join(statement.split())
 
     def save(self, *, conversation_id, actor):
         clipping = self.cleaned_data["clipping"]
@@ -117,7 +153,7 @@ class NoteForm(ActionForm):
     success_message = _("Note added.")
     body = forms.CharField(
         label=_("Internal note"),
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes.")}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes."), "class": "note-body"}),
         error_messages={"required": _("A note cannot be empty.")},
     )
 
@@ -168,6 +204,31 @@ class TagsForm(ActionForm):
         )
 
 
+class AndNextForm(ActionForm):
+    """An action that ends the agent's work on a conversation: it may take them on to the next one."""
+
+    and_next = forms.BooleanField(label=_("Then open the next waiting conversation"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.conversation is None:  # the admin's bulk actions
+            del self.fields["and_next"]
+        else:
+            queue = next_queue_of(self.conversation)
+            self.fields["and_next"].label = _("Then open the next waiting conversation of %(queue)s") % {
+                "queue": queue.name
+            }
+            self.order_fields([name for name in self.fields if name != "and_next"])  # last, beside the button
+
+
+def next_queue_of(conversation):
+    """The working queue an agent came from to this conversation: its queue, or the one it left for on hold or
+    escalation, or its channel's."""
+    if conversation.queue.kind == Queue.Kind.WORKING:
+        return conversation.queue
+    return conversation.previous_queue or conversation.channel.working_queue
+
+
 class QueueForm(ActionForm):
     """Choose an active queue of one kind."""
 
@@ -196,7 +257,7 @@ class MoveForm(QueueForm):
         return services.move_to_queue(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
 
 
-class HoldForm(QueueForm):
+class HoldForm(AndNextForm, QueueForm):
     submit_label = _("Put on hold")
     success_message = _("Put on hold. It closes by itself if the customer stays silent.")
     submit_class = "btn-warning"
@@ -212,8 +273,14 @@ class HoldForm(QueueForm):
         queue_id = self.cleaned_data["queue"].pk
         return services.put_on_hold(conversation_id=conversation_id, actor=actor, queue_id=queue_id)
 
+    def success_text(self, result) -> str:
+        closes = timing.auto_close_text(result)
+        if not closes:
+            return str(self.success_message)
+        return gettext("Put on hold. %(closes)s if the customer stays silent.") % {"closes": closes}
 
-class EscalateForm(ActionForm):
+
+class EscalateForm(AndNextForm):
     submit_label = _("Escalate")
     success_message = _("Escalated: the statement was queued and the conversation moved to its escalation queue.")
     submit_class = "btn-danger"
@@ -252,7 +319,7 @@ class EscalateForm(ActionForm):
         )
 
 
-class CloseForm(ActionForm):
+class CloseForm(AndNextForm):
     submit_label = _("Close")
     success_message = _("Closed.")
     submit_class = "btn-success"
@@ -272,7 +339,10 @@ class SignInForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-primary w-100"))
+        # The page's template has the <form> and its token: drawing another here nested a form in a form.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-primary w-100", css_id="sign-in"))
 
 
 class SendAgainForm(forms.Form):

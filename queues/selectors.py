@@ -10,7 +10,7 @@ from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from queues.models import SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Tag
+from queues.models import CUSTOMER_KEY, SORT_RATING, Clipping, Conversation, Event, Message, Note, Product, Queue, Tag
 
 DASHBOARD_COUNT_CAP = 10_000  # the dashboard says "10,000+" rather than counting a huge queue
 # A reply still queued after this long is late: the dashboard counts it with the failed and unknown ones.
@@ -48,7 +48,8 @@ def dashboard_queues():
         Queue.objects.filter(is_active=True)
         .annotate(
             open_count=open_count(),
-            oldest_open=Subquery(_open_in_queue().order_by("received_at").values("received_at")[:1]),
+            # The longest wait in this queue (conv_queue_status_entered), not the age of the oldest post.
+            oldest_open=Subquery(_open_in_queue().order_by("queue_entered_at").values("queue_entered_at")[:1]),
         )
         .order_by("kind", "name")
     )
@@ -62,9 +63,16 @@ def my_conversations(user, limit: int = 20):
     return list(list_conversations().open().filter(assignee=user).order_by("received_at", "id")[:limit])
 
 
+def first_reply_at():
+    """When the first reply to the customer was written: an annotation, so the page asks no extra query."""
+    replies = Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND)
+    return Subquery(replies.order_by("created_at").values("created_at")[:1])
+
+
 def conversation_for_detail(queryset, pk: int) -> Conversation:
     return (
-        queryset.select_related(
+        queryset.annotate(first_reply_at=first_reply_at())
+        .select_related(
             "channel",
             "channel__escalation_queue",
             "channel__working_queue",
@@ -75,6 +83,24 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
         )
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .get(pk=pk)
+    )
+
+
+OTHER_CONVERSATIONS = 5  # the customer's other conversations the page lists, newest first
+
+
+def other_conversations(convo: Conversation, limit: int = OTHER_CONVERSATIONS) -> list[Conversation]:
+    """The same customer's other conversations on the same channel (same handle, or same name when there is no
+    handle), newest first; at most limit."""
+    key = convo.author_handle or convo.author_name
+    if not key:
+        return []
+    return list(
+        Conversation.objects.alias(customer=CUSTOMER_KEY)
+        .filter(channel_id=convo.channel_id, customer=key)
+        .exclude(pk=convo.pk)
+        .select_related("queue")
+        .order_by("-received_at", "-id")[:limit]
     )
 
 
@@ -99,7 +125,10 @@ def timeline(convo: Conversation, *, latest: int | None = TIMELINE_LATEST) -> tu
     sources = {
         "message": Message.objects.select_related("author", "clipping"),
         "note": Note.objects.select_related("author"),
-        "event": Event.objects.select_related("actor", "from_queue", "to_queue"),
+        # A reply or a note is its own card: its event would say it a second time.
+        "event": Event.objects.select_related("actor", "from_queue", "to_queue").exclude(
+            kind__in=[Event.Kind.REPLIED, Event.Kind.NOTE_ADDED]
+        ),
     }
     entries = []
     for kind, rows in sources.items():
@@ -129,7 +158,10 @@ SORTS = {
     "oldest": ["received_at", "id"],
     "newest": ["-received_at", "-id"],
     "rating": ["sort_rating", "received_at", "id"],
+    "longest_in_queue": ["queue_entered_at", "id"],
 }
+# Sort keys that are datetimes in a cursor.
+_DATETIME_KEYS = {"received_at", "queue_entered_at"}
 
 
 def sorted_conversations(queryset, sort: str):
@@ -158,7 +190,7 @@ def _decode(token: str, fields: list[str]) -> list:
     decoded = []
     for field, value in zip(fields, values, strict=True):
         name = field.lstrip("-")
-        if name == "received_at":
+        if name in _DATETIME_KEYS:
             value = parse_datetime(value) if isinstance(value, str) else None
             if value is None:
                 raise BadCursor(token)

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from queues import delivery_views, preferences, views
+from queues import delivery_views, preferences, presence, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("queues/<int:queue_id>/next/", views.next_conversation, name="next-conversation"),
     path("conversations/", views.conversation_list, name="conversation-list"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
+    # What the open page polls: changed since it was drawn? who is writing? (static/queues/workspace.js)
+    path("conversations/<int:pk>/presence/", presence.presence, name="conversation-presence"),
     # Each action of the conversation page: a POST, then back to the conversation.
     path("conversations/<int:pk>/reply/", views.reply, name="conversation-reply"),
     path("conversations/<int:pk>/note/", views.add_note, name="conversation-note"),

@@ -3,11 +3,14 @@ adds a message and redirects."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -26,11 +29,14 @@ from queues.forms import (
     ReplyForm,
     TagsForm,
     UnassignForm,
+    next_queue_of,
 )
 from queues.models import Conversation, Queue
 from queues.models.languages import clipping_versions, language_name
 from queues.permissions import can_work
 from queues.process import Action, allowed_actions
+from queues.services import versions
+from queues.services.versions import version_of
 
 
 def agent_required(view):
@@ -114,6 +120,25 @@ def conversation_list(request):
     )
 
 
+def _and_next(request, convo, wanted: bool):
+    """After hold, escalate or close: the next waiting conversation of the working queue the agent came from, when
+    they ask for it. The choice is kept for their next time."""
+    request.session[AND_NEXT_KEY] = wanted
+    if not wanted:
+        return redirect("conversation-detail", pk=convo.pk)
+    queue = next_queue_of(convo)
+    try:
+        taken = services.take_next_conversation(queue_id=queue.pk, actor=request.user)
+    except services.ServiceError as error:
+        messages.info(request, error.message)
+        return redirect("dashboard")
+    if taken is None:
+        messages.info(request, _("Nothing else is waiting in %(queue)s.") % {"queue": queue.name})
+        return redirect("dashboard")
+    messages.info(request, _("Conversation #%(pk)s is now assigned to you.") % {"pk": taken.pk})
+    return redirect("conversation-detail", pk=taken.pk)
+
+
 def _conversation(request, pk):
     try:
         return selectors.conversation_for_detail(Conversation.objects.visible_to(request.user), pk)
@@ -134,6 +159,12 @@ PAGE_FORMS = {
 }
 
 
+def page_form(action: str, form_class, convo, user, data=None, initial=None):
+    """A form of the conversation page, its ids prefixed by its action: the reply box and the note box both have a
+    "body", and each label must point at its own."""
+    return form_class(data, conversation=convo, user=user, initial=initial, auto_id=f"{action}-%s")
+
+
 def _render_detail(request, convo, bound=None, action: str = "", status=200):
     allowed = allowed_actions(request.user, convo)
     forms = {}
@@ -143,13 +174,14 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         if name == action and bound is not None:
             forms[name] = bound
         else:
-            forms[name] = form_class(conversation=convo, user=request.user, initial=_initial(name, convo))
+            forms[name] = page_form(name, form_class, convo, request.user, initial=_initial(request, name, convo))
     clippings = list(selectors.active_clippings().prefetch_related("translations"))
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     statement = next((c for c in clippings if c.is_escalation_statement), None)
     context = {
         "conversation": convo,
+        "version": version_of(convo.updated_at),
         "timeline": entries,
         "earlier_entries": earlier,
         "forms": forms,
@@ -164,11 +196,19 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
             for c in clippings
         },
         "open_error": action if bound is not None else "",
+        "others": selectors.other_conversations(convo),
+        "presence_every_ms": getattr(settings, "PRESENCE_POLL_MS", 10_000),
     }
     return render(request, "queues/conversation_detail.html", context, status=status)
 
 
-def _initial(name, convo):
+# The session key of the agent's choice to go on to the next conversation after hold, escalate or close: it sticks.
+AND_NEXT_KEY = "and-next"
+
+
+def _initial(request, name, convo):
+    if name in (Action.PUT_ON_HOLD, Action.ESCALATE, Action.CLOSE):
+        return {"and_next": bool(request.session.get(AND_NEXT_KEY))}
     if name == Action.SET_PRODUCT:
         return {"product": convo.product}
     if name == Action.SET_TAGS:
@@ -176,45 +216,104 @@ def _initial(name, convo):
     return None
 
 
+# A refused form waits in the session for the redirect to the conversation's own address (post, redirect, get): the
+# address bar never shows an action's URL, and reloading the page does not post again.
+PENDING_KEY = "pending-form-%s"
+
+
+def _keep_for_redirect(request, convo, action: str, form, errors=(), version=None):
+    data = {key: values for key, values in form.data.lists() if key != "csrfmiddlewaretoken"}
+    if version is not None:
+        data["version"] = [str(version)]
+    request.session[PENDING_KEY % convo.pk] = {"action": action, "data": data, "errors": list(errors)}
+    return redirect("conversation-detail", pk=convo.pk)
+
+
+def _pending_form(request, convo):
+    """The refused form kept by _keep_for_redirect, bound again with its errors; (None, "") when there is none."""
+    pending = request.session.pop(PENDING_KEY % convo.pk, None)
+    if not isinstance(pending, dict) or pending.get("action") not in PAGE_FORMS:
+        return None, ""
+    action = pending["action"]
+    if action not in allowed_actions(request.user, convo):
+        return None, ""
+    data = MultiValueDict({key: list(values) for key, values in dict(pending.get("data") or {}).items()})
+    form = page_form(action, PAGE_FORMS[action], convo, request.user, data=data)
+    form.is_valid()
+    for field, message in pending.get("errors") or []:
+        form.add_error(field if field in form.fields else None, message)
+    return form, action
+
+
 @agent_required
 @require_GET
 def conversation_detail(request, pk):
-    return _render_detail(request, _conversation(request, pk))
+    convo = _conversation(request, pk)
+    bound, action = _pending_form(request, convo)
+    return _render_detail(request, convo, bound=bound, action=action)
 
 
 def conversation_action(action: str, form_class):
     """The view of one action of the conversation page: POST validates form_class, whose save() calls one service,
     and redirects back to the conversation with the form's success message.
 
-    A refusal shows on the form it came from; a form the page no longer shows (someone changed the conversation
-    meanwhile) has its errors said at the top of the page as it is now."""
+    The service runs in one transaction with the version check (services/versions.py): a page that no longer shows
+    the conversation as it is changes nothing, and a double click acts once. A refusal redirects to the conversation
+    page, which shows the form as it was filled in with its errors; a form the page no longer shows (someone changed
+    the conversation meanwhile) has its errors said at the top of the page as it is now."""
 
     @agent_required
     @require_POST
     def view(request, pk):
         convo = _conversation(request, pk)
-        form = form_class(request.POST, conversation=convo, user=request.user)
-        if form.is_valid():
-            try:
-                form.save(conversation_id=convo.pk, actor=request.user)
-            except services.NotPermitted:
-                raise PermissionDenied from None
-            except services.NothingToChange as unchanged:
-                messages.info(request, unchanged.message)
-                return redirect("conversation-detail", pk=convo.pk)
-            except services.ServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-                convo = _conversation(request, pk)  # someone may have changed it meanwhile: show it as it is now
-            else:
-                messages.success(request, form.success_message)
-                return redirect("conversation-detail", pk=convo.pk)
-        if action not in PAGE_FORMS or action not in allowed_actions(request.user, convo):
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+        form = page_form(action, form_class, convo, request.user, data=request.POST)
+        if not form.is_valid():
+            return _refused(request, convo, form)
+        try:
+            with transaction.atomic():
+                versions.lock_row(convo.pk)
+                versions.check_unchanged(
+                    conversation_id=convo.pk,
+                    version=form.cleaned_data.get("version"),
+                    action=action,
+                    actor=request.user,
+                )
+                result = form.save(conversation_id=convo.pk, actor=request.user)
+        except versions.Repeated:
+            messages.success(request, form.success_message)
+            taken = form.cleaned_data.get("and_next") and versions.taken_next_since(
+                request.user, form.cleaned_data["version"]
+            )
+            return redirect("conversation-detail", pk=taken or convo.pk)
+        except services.NotPermitted:
+            raise PermissionDenied from None
+        except services.NothingToChange as unchanged:
+            messages.info(request, unchanged.message)
             return redirect("conversation-detail", pk=convo.pk)
-        messages.error(request, _("Nothing was changed: see the error below."))
-        return _render_detail(request, convo, bound=form, action=action, status=400)
+        except versions.Stale as stale:
+            messages.warning(request, stale.message)
+            return _refused(request, _conversation(request, pk), form, version=stale.version)
+        except services.ServiceError as error:
+            # someone may have changed it meanwhile: show it as it is now
+            return _refused(request, _conversation(request, pk), form, refusal=(error.field, error.message))
+        messages.success(request, form.success_text(result))
+        if "and_next" in form.cleaned_data:
+            return _and_next(request, convo, form.cleaned_data["and_next"])
+        return redirect("conversation-detail", pk=convo.pk)
+
+    def _refused(request, convo, form, refusal=None, version=None):
+        """refusal: the service's (field, message), kept for the page; the form's own errors come back when the
+        page binds the kept data again."""
+        said = [message for errors in form.errors.values() for message in errors]
+        if refusal is not None:
+            said.append(refusal[1])
+        if action not in PAGE_FORMS or action not in allowed_actions(request.user, convo):
+            for message in said:
+                messages.error(request, message)
+            return redirect("conversation-detail", pk=convo.pk)
+        if said:
+            messages.error(request, _("Nothing was changed: see the error below."))
+        return _keep_for_redirect(request, convo, action, form, [refusal] if refusal else [], version=version)
 
     view.__name__ = view.__qualname__ = action
     return view

@@ -93,6 +93,12 @@ class PlanTests(TestCase):
         self.assertReadsIndex(plan, "conv_sort_rating")
         self.assertNotIn("Sort Key", plan)
 
+    def test_the_customers_other_conversations_are_read_from_their_index(self):
+        convo = Conversation.objects.get(external_id="ext-1234")
+        plan = self.plan_of(f"/conversations/{convo.pk}/", containing="NULLIF")
+        self.assertNotIn("Seq Scan on queues_conversation", plan)
+        self.assertRegex(plan, r"Index Scan (Backward )?using conv_channel_customer ")
+
     def test_a_deep_page_starts_reading_at_its_cursor(self):
         first = self.client.get("/conversations/?sort=newest")
         cursor = first.context["page"].next_cursor

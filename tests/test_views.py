@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from queues import selectors, services
+from queues.forms import CloseForm
 from queues.models import CloseReason, Conversation, EscalationReason, Event, Message, Note, Product, Queue, Status
 from tests import factories as f
 
@@ -98,7 +99,8 @@ class AccessTests(PortalTestCase):
 
 class DashboardTests(PortalTestCase):
     def test_dashboard_shows_each_active_queue_with_open_count_and_oldest_age(self):
-        f.ConversationFactory.create_batch(3, received_at=timezone.now() - timedelta(days=3, minutes=5))
+        three_days = timezone.now() - timedelta(days=3, minutes=5)
+        f.ConversationFactory.create_batch(3, received_at=three_days, queue_entered_at=three_days)
         f.ConversationFactory(status=Status.CLOSED, closed_at=timezone.now())
         inactive = Queue.objects.create(name="Retired queue", slug="retired", kind=Queue.Kind.WORKING, is_active=False)
         response = self.client.get("/")
@@ -293,11 +295,12 @@ class DetailTests(PortalTestCase):
             "Open the original",
             "https://play.google.com/apps/publish?reviewId=gp:1",
             "Bob",
-            "added a note",
+            "added an internal note",
         ]:
             self.assertContains(response, text)
+        # Each note and reply shows once: its card, without an event line saying it again.
         kinds = [entry.kind for entry in response.context["timeline"]]
-        self.assertEqual(kinds, ["note", "event", "message", "event"])
+        self.assertEqual(kinds, ["note", "message"])
 
     def test_customer_text_is_escaped(self):
         convo = f.ConversationFactory(author_name="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>")
@@ -332,23 +335,27 @@ class DetailTests(PortalTestCase):
         convo = f.ConversationFactory()
         services.add_note(conversation_id=convo.pk, actor=self.agent, body="one")
         # session, user, two permission lookups, the conversation, its 4 prefetches, clippings and their translations,
-        # and the choices of the forms a contributor sees
-        with self.assertNumQueries(16):
+        # the customer's other conversations (one query, capped), and the choices of the forms a contributor sees
+        with self.assertNumQueries(17):
             self.client.get(detail(convo))
         for i in range(20):
             services.add_note(conversation_id=convo.pk, actor=self.other, body=f"note {i}")
             services.reply(conversation_id=convo.pk, actor=self.agent, body=f"reply {i}")
         convo.tags.add(f.TagFactory(), f.TagFactory())
         # session, user, two permission lookups, the conversation, its 4 prefetches, clippings and their translations,
-        # and the choices of the forms a contributor sees
-        with self.assertNumQueries(16):
+        # the customer's other conversations (one query, capped), and the choices of the forms a contributor sees
+        with self.assertNumQueries(17):
             self.client.get(detail(convo))
 
     def test_a_long_timeline_shows_its_latest_entries_and_links_to_the_whole(self):
         convo = f.ConversationFactory()
         for i in range(4):
             services.add_note(conversation_id=convo.pk, actor=self.agent, body=f"note {i}")
-        # 8 entries: each note and its event.
+            if i % 2:
+                services.unassign_conversation(conversation_id=convo.pk, actor=self.agent)
+            else:
+                services.assign_conversation(conversation_id=convo.pk, actor=self.agent, assignee_id=self.agent.pk)
+        # 8 entries: each note (its event is the note's card itself) and an assign or unassign event.
         with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
             response = self.client.get(detail(convo))
             with self.assertNumQueries(16):
@@ -387,12 +394,17 @@ class DetailTests(PortalTestCase):
 
 class ActionTests(PortalTestCase):
     def post(self, convo, name, data=None, **kwargs):
-        return self.client.post(action(convo, name), data or {}, **kwargs)
+        """Post an action and follow to where it leads: refusals show on the conversation's own address."""
+        kwargs.setdefault("follow", True)
+        response = self.client.post(action(convo, name), data or {}, **kwargs)
+        for url, _status in getattr(response, "redirect_chain", []):
+            self.assertEqual(url, detail(convo))
+        return response
 
     def assertUnchanged(self, convo, response, error):
         """The page shows the error, and nothing in the database changed."""
         self.assertContains(response, error, status_code=response.status_code)
-        self.assertIn(response.status_code, (200, 400))
+        self.assertEqual(response.status_code, 200)
         self.assertEqual(Event.objects.filter(conversation=convo).count(), 0)
         self.assertEqual(Message.objects.filter(conversation=convo).count(), 0)
         self.assertEqual(Note.objects.filter(conversation=convo).count(), 0)
@@ -402,16 +414,18 @@ class ActionTests(PortalTestCase):
         response = self.post(convo, "reply", {"body": "Could you try a refresh?"}, follow=True)
         self.assertRedirects(response, detail(convo))
         self.assertIn("The reply will be sent to X in a moment.", self.messages_of(response))
-        self.post(convo, "reply", {"body": "", "clipping": f.statement().pk})
+        asked = self.post(convo, "reply", {"body": "", "clipping": f.statement().pk})
+        self.assertContains(asked, "This is the escalation statement. Did you mean to escalate?")
+        self.assertEqual(Message.objects.filter(conversation=convo).count(), 1)
+        self.post(convo, "reply", {"body": "", "clipping": f.statement().pk, "send_statement": "on"})
         bodies = list(Message.objects.filter(conversation=convo).values_list("body", "clipping"))
         self.assertEqual(bodies, [("Could you try a refresh?", None), (f.statement().body, f.statement().pk)])
 
     def test_an_over_long_or_html_google_play_reply_is_refused_on_the_form(self):
         convo = f.ConversationFactory(channel=self.play)
         response = self.post(convo, "reply", {"body": "a" * 350})
-        self.assertEqual(response.status_code, 400)
         self.assertUnchanged(convo, response, "Google Play replies must be under 350 characters; this one has 350.")
-        self.assertContains(response, "a" * 350, status_code=400)  # what they typed is kept
+        self.assertContains(response, "a" * 350, status_code=200)  # what they typed is kept
         response = self.post(convo, "reply", {"body": "<b>Thanks</b>"})
         self.assertUnchanged(convo, response, "Google Play replies cannot contain HTML")
         response = self.post(convo, "reply", {"body": "  "})
@@ -444,7 +458,7 @@ class ActionTests(PortalTestCase):
         self.assertEqual(convo.product, product)
         self.assertEqual(set(convo.tags.all()), set(tags))
         response = self.post(convo, "product", {"product": 999999})
-        self.assertContains(response, "Select a valid choice", status_code=400)
+        self.assertContains(response, "Select a valid choice", status_code=200)
         self.client.force_login(self.moderator)
         self.post(convo, "tags", {"tags": [tags[0].pk], "new_tags": "billing, vpn"})
         self.assertEqual(sorted(convo.tags.values_list("slug", flat=True)), sorted([tags[0].slug, "billing", "vpn"]))
@@ -459,12 +473,13 @@ class ActionTests(PortalTestCase):
         convo.refresh_from_db()
         self.assertEqual(convo.queue, self.play.working_queue)
         response = self.post(convo, "move", {"queue": self.on_hold.pk})
-        self.assertContains(response, "Select a valid choice", status_code=400)
+        self.assertContains(response, "Select a valid choice", status_code=200)
 
     def test_put_on_hold(self):
         convo = f.ConversationFactory(channel=self.x)
         response = self.post(convo, "hold", {"queue": self.on_hold.pk}, follow=True)
-        self.assertIn("Put on hold. It closes by itself if the customer stays silent.", self.messages_of(response))
+        (said,) = self.messages_of(response)
+        self.assertRegex(said, r"^Put on hold\. Auto-closes on \d+ \w+ \(in \d+ days\) if the customer stays silent\.$")
         convo.refresh_from_db()
         self.assertEqual((convo.queue, convo.previous_queue), (self.on_hold, self.x.working_queue))
         self.assertIsNotNone(convo.on_hold_since)
@@ -498,8 +513,8 @@ class ActionTests(PortalTestCase):
         self.assertUnchanged(convo, response, "Describe the problem and the steps you suggested to the customer.")
         response = self.post(convo, "escalate", {"reason": EscalationReason.OTHER, "note": "n", "other_reason": ""})
         self.assertUnchanged(convo, response, "Say what the other reason is.")
-        self.assertContains(response, "<details", status_code=400)
-        self.assertContains(response, 'id="escalate" open', status_code=400)
+        self.assertContains(response, "<details", status_code=200)
+        self.assertContains(response, 'id="escalate" open', status_code=200)
 
     def test_help_panel_without_a_product_asks_to_set_one(self):
         convo = f.ConversationFactory(product=None)
@@ -545,14 +560,14 @@ class ActionTests(PortalTestCase):
 
     def test_a_race_lost_after_the_form_validated_shows_the_current_state(self):
         convo = f.ConversationFactory()
-        original = services.close_conversation
+        original_clean = CloseForm.clean
 
-        def closed_meanwhile(**kwargs):
-            # Another agent closes it between our page load and our service call.
-            original(conversation_id=convo.pk, actor=self.other, reason=CloseReason.DUPLICATE)
-            return original(**kwargs)
+        def closed_meanwhile(form):
+            # Another agent closes it between our form's validation and our service call.
+            services.close_conversation(conversation_id=convo.pk, actor=self.other, reason=CloseReason.DUPLICATE)
+            return original_clean(form)
 
-        with mock.patch("queues.views.services.close_conversation", closed_meanwhile):
+        with mock.patch.object(CloseForm, "clean", closed_meanwhile):
             response = self.post(convo, "close", {"reason": CloseReason.RESOLVED}, follow=True)
         self.assertTrue(any("it is closed" in m for m in self.messages_of(response)))
         self.assertEqual(Event.objects.filter(conversation=convo, kind=Event.Kind.CLOSED).count(), 1)

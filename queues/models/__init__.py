@@ -3,7 +3,7 @@ what happened on them (history.py); fetch cursors and stored webhooks (fetching.
 (identity.py). The process that moves a conversation is queues/process.py."""
 
 from queues.models.config import MATRIX_ROOM_RE, SLACK_CHANNEL_RE, Channel, Clipping, Product, Queue, Tag
-from queues.models.conversations import SORT_RATING, CloseReason, Conversation, EscalationReason, Status
+from queues.models.conversations import CUSTOMER_KEY, SORT_RATING, CloseReason, Conversation, EscalationReason, Status
 from queues.models.fetching import FetchCursor, WebhookDelivery
 from queues.models.history import Attempt, Event, Message, Note, SearchText
 from queues.models.identity import Identity
@@ -22,6 +22,7 @@ from queues.models.reports import (
 )
 
 __all__ = [
+    "CUSTOMER_KEY",
     "AgentWeek",
     "EscalationClose",
     "FirstResponseWeek",

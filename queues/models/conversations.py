@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,10 @@ class CloseReason(models.TextChoices):
 # The list's "lowest rating first" key: conversations without a rating (social posts) sort last. An index is on
 # this very expression, so that sort reads the index in order.
 SORT_RATING = Coalesce("rating", Value(6))
+
+# Who the customer is on a channel: their handle, or their name where the platform gives none (Google Play). The
+# conversation page lists the customer's other conversations by it, from an index on this very expression.
+CUSTOMER_KEY = Coalesce(NullIf("author_handle", Value("")), "author_name")
 
 
 class ConversationQuerySet(models.QuerySet):
@@ -126,6 +130,10 @@ class Conversation(models.Model):
         verbose_name=_("previous queue"),
     )
     on_hold_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    # When it entered the queue it is in (services/state.move()): the dashboard's "oldest open" is the longest wait
+    # in *this* queue, not the age of the post.
+    # db_default too: rows written in plain SQL (bulk loads, tests of the search triggers) get it as well.
+    queue_entered_at = models.DateTimeField(_("in this queue since"), default=timezone.now, db_default=Now())
     last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=30, choices=CloseReason.choices, blank=True)
@@ -169,7 +177,10 @@ class Conversation(models.Model):
                 fields=["queue", "status", "received_at"],
                 name="conv_queue_status_received",
             ),
+            # The dashboard's longest wait in each queue, and the list's "longest in queue first".
+            models.Index(fields=["queue", "status", "queue_entered_at"], name="conv_queue_status_entered"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+            models.Index(F("channel"), CUSTOMER_KEY, F("received_at"), name="conv_channel_customer"),
             models.Index(SORT_RATING, F("received_at"), F("id"), name="conv_sort_rating"),
             # The On Hold automation scans only open conversations that are on hold.
             models.Index(
@@ -193,6 +204,20 @@ class Conversation(models.Model):
     def stage(self) -> str:
         """Where it stands in the process (queues/process.py)."""
         return stage_of(status=self.status, queue_kind=None if self.is_closed else self.queue.kind)
+
+    @property
+    def auto_closes_at(self):
+        """When the on-hold automation closes it if the customer stays silent; None when it will not."""
+        if self.is_closed or self.on_hold_since is None or not self.queue.auto_close_after:
+            return None
+        if self.last_customer_message_at and self.last_customer_message_at >= self.on_hold_since:
+            return None
+        return self.on_hold_since + self.queue.auto_close_after
+
+    @property
+    def auto_close_overdue(self) -> bool:
+        due = self.auto_closes_at
+        return due is not None and due <= timezone.now()
 
     def allows(self, action: str) -> bool:
         return self.stage in ALLOWED_ACTIONS[action]

@@ -11,7 +11,7 @@ from queues.notices import outbox as notices
 from queues.permissions import can_moderate, can_work
 from queues.process import Action
 from queues.services.errors import InvalidInput, NothingToChange, NotPermitted
-from queues.services.state import REOPEN_FIELDS, lock_for, move, queue_of_kind, record, reopen, save
+from queues.services.state import MOVE_FIELDS, REOPEN_FIELDS, lock_for, move, queue_of_kind, record, reopen, save
 
 
 @transaction.atomic
@@ -82,7 +82,7 @@ def move_to_queue(*, conversation_id: int, actor, queue_id: int) -> Conversation
             reason=_("already in %(queue)s") % {"queue": target},
         )
     source = move(convo, target)
-    save(convo, "queue", "previous_queue", "on_hold_since")
+    save(convo, *MOVE_FIELDS)
     record(convo, actor, Event.Kind.MOVED, from_queue=source, to_queue=target)
     _tell_the_team(convo, source, actor, _("moved to %(queue)s") % {"queue": target})
     return convo
@@ -145,7 +145,7 @@ def put_on_hold(*, conversation_id: int, actor, queue_id: int | None = None) -> 
     convo = lock_for(Action.PUT_ON_HOLD, conversation_id, actor)
     source = move(convo, target)
     convo.on_hold_since = timezone.now()
-    save(convo, "queue", "previous_queue", "on_hold_since")
+    save(convo, *MOVE_FIELDS)
     record(convo, actor, Event.Kind.PUT_ON_HOLD, from_queue=source, to_queue=target)
     _tell_the_team(convo, source, actor, _("put on hold, waiting on the customer"))
     return convo

@@ -10,7 +10,7 @@ from queues.notices import outbox as notices
 from queues.process import Action
 from queues.services.errors import InvalidInput
 from queues.services.replies import queue_reply
-from queues.services.state import lock_for, move, record, required, save
+from queues.services.state import MOVE_FIELDS, lock_for, move, record, required, save
 
 
 def check_reason(reason: str, other_reason: str) -> str:
@@ -43,11 +43,13 @@ def escalate_conversation(
     message = queue_reply(convo, actor, clipping_text(statement, convo.language), statement)
     source = move(convo, target)
     convo.escalation_reason, convo.escalation_reason_other, convo.escalated_at = reason, other_reason, timezone.now()
+    if convo.assignee_id is None and actor is not None:
+        # Someone must close it once it is resolved: the agent who escalated it, unless someone has it already.
+        convo.assignee = actor
     save(
         convo,
-        "queue",
-        "previous_queue",
-        "on_hold_since",
+        *MOVE_FIELDS,
+        "assignee",
         "escalation_reason",
         "escalation_reason_other",
         "escalated_at",

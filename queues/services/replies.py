@@ -10,7 +10,7 @@ from queues.models import Clipping, Conversation, Event, Message, Note
 from queues.models.languages import clipping_text
 from queues.process import Action
 from queues.services.errors import InvalidInput
-from queues.services.state import lock_for, record, required
+from queues.services.state import lock_for, record, required, save
 
 
 @transaction.atomic
@@ -18,6 +18,7 @@ def add_note(*, conversation_id: int, actor, body: str) -> Note:
     body = required(body, _("A note cannot be empty."), "body")
     convo = lock_for(Action.NOTE, conversation_id, actor)
     note = Note.objects.create(conversation=convo, author=actor, body=body)
+    save(convo)  # a new version: a page drawn before the note is stale (services/versions.py)
     record(convo, actor, Event.Kind.NOTE_ADDED, note_id=note.pk)
     return note
 
@@ -62,6 +63,7 @@ def reply(*, conversation_id: int, actor, body: str = "", clipping_id: int | Non
     # No text typed: the clipping in the customer's language when it has that translation, else its own.
     body = normalize_newlines((body or "").strip()) or (clipping_text(clipping, convo.language) if clipping else "")
     message = queue_reply(convo, actor, body, clipping)
+    save(convo)  # a new version: a page drawn before the reply is stale (services/versions.py)
     record(convo, actor, Event.Kind.REPLIED, message_id=message.pk, clipping_id=clipping_id)
     return message
 

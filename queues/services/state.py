@@ -1,6 +1,8 @@
 """The steps every change to a conversation takes: check the role, lock the row, check the stage against
 queues/process.py, write only the fields that changed, record one Event."""
 
+from django.utils import timezone
+
 from queues import process
 from queues.models import Conversation, Event, Queue, Status
 from queues.services.errors import InvalidInput, NotPermitted, TransitionNotAllowed
@@ -74,6 +76,7 @@ def move(convo: Conversation, target: Queue) -> Queue:
     elif convo.previous_queue is None:
         convo.previous_queue = convo.channel.working_queue
     convo.queue = target
+    convo.queue_entered_at = timezone.now()
     convo.on_hold_since = None
     return source
 
@@ -85,4 +88,7 @@ def reopen(convo: Conversation) -> Queue:
 
 
 # What reopen() and a customer's message may change.
-REOPEN_FIELDS = ("status", "closed_at", "close_reason", "queue", "previous_queue", "on_hold_since")
+REOPEN_FIELDS = ("status", "closed_at", "close_reason", "queue", "queue_entered_at", "previous_queue", "on_hold_since")
+
+# What move() changes.
+MOVE_FIELDS = ("queue", "queue_entered_at", "previous_queue", "on_hold_since")

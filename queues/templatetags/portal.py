@@ -1,5 +1,5 @@
 from django import template
-from django.forms import CheckboxSelectMultiple, Select
+from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -108,7 +108,17 @@ def _filter_column(field, width: str):
     )
     described = format_html(' aria-describedby="{}"', help_id) if field.help_text else ""
     value = field.value()
-    if isinstance(widget, CheckboxSelectMultiple):
+    if isinstance(widget, CheckboxInput):
+        control = format_html(
+            '<div class="form-check"><input type="checkbox" name="{}" class="form-check-input" id="{}"{}>'
+            '<label for="{}" class="form-check-label">{}</label></div>',
+            field.html_name,
+            field.auto_id,
+            " checked" if value else "",
+            field.auto_id,
+            field.label,
+        )
+    elif isinstance(widget, CheckboxSelectMultiple):
         chosen = {str(v) for v in value or ()}
         boxes = format_html_join(
             "",

@@ -57,8 +57,10 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
     assert page.get_by_text("Bookmarks toolbar vanished after the update").is_visible()
     check_page(page, "conversation-working")
 
-    # Reply with a clipping: the picker fills the reply and the counter follows.
+    # Reply with a clipping: choosing one previews it; Insert fills the reply and the counter follows.
     page.select_option("select.clipping-picker", label="Clear cache")
+    assert page.input_value("textarea.reply-body") == ""
+    page.get_by_role("button", name="Insert").click()
     assert page.input_value("textarea.reply-body") == "Could you clear the cache and restart, then tell us?"
     assert page.locator(".reply-counter").inner_text() == "228 characters left"
     page.get_by_role("button", name="Send reply").click()
@@ -67,7 +69,7 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
 
     open_section(page, "Put on hold")
     page.get_by_role("button", name="Put on hold").click()
-    page.wait_for_selector("text=It closes by itself if the customer stays silent.")
+    page.wait_for_selector("text=if the customer stays silent.")
     social.refresh_from_db()
     assert social.queue.kind == Queue.Kind.ON_HOLD
 
@@ -77,8 +79,8 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
 
     open_section(page, "Escalate")
     check_page(page, "conversation-escalate-form")
-    page.select_option("#id_reason", value="needs_product_team")
-    page.fill("#id_note", "Crash on every new tab; asked to clear cache, still crashing.")
+    page.select_option("#escalate-reason", value="needs_product_team")
+    page.fill("#escalate-note", "Crash on every new tab; asked to clear cache, still crashing.")
     page.get_by_role("button", name="Escalate").click()
     page.wait_for_selector("text=Where to ask for help")
     panel = page.locator(".help-panel")
@@ -92,7 +94,7 @@ def test_a_new_agent_works_escalates_and_closes(page, live_server, world):
     assert Message.objects.filter(conversation=review, clipping__is_escalation_statement=True).count() == 1
 
     open_section(page, "Close")
-    page.select_option("#id_reason", value="resolved")
+    page.select_option("#close-reason", value="resolved")
     page.get_by_role("button", name="Close", exact=True).click()
     page.wait_for_selector("text=Closed.")
     review.refresh_from_db()
@@ -138,7 +140,7 @@ def test_escalation_errors_show_on_the_form_and_change_nothing(page, live_server
     sign_in(page, live_server, "newbie")
     page.goto(f"{live_server.url}/conversations/{social.pk}/")
     open_section(page, "Escalate")
-    page.select_option("#id_reason", value="other")
+    page.select_option("#escalate-reason", value="other")
     page.get_by_role("button", name="Escalate").click()
     # The browser's own required check stops an empty note; the server's error shows when it gets through.
     page.evaluate("document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))")

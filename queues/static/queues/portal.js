@@ -1,6 +1,5 @@
-// Progressive help for the reply form: a live counter of what is left for the channel's limit and
-// a clipping picker that inserts the clipping. The server checks everything again; without this
-// script, choosing a clipping and sending an empty reply sends the clipping.
+// Progressive help for the reply form: a live counter of what is left for the channel's limit. The server
+// checks everything again. The clipping picker is in workspace.js.
 (function () {
   "use strict";
 
@@ -42,36 +41,5 @@
     }
     area.addEventListener("input", update);
     update();
-
-    var picker = area.form && area.form.querySelector("select.clipping-picker");
-    var bodies = document.getElementById("clipping-bodies");
-    if (picker && bodies) {
-      // Each clipping's texts, the customer's language first, then English: the first is inserted, and the note
-      // under the picker says which one it is and offers the other.
-      var texts = JSON.parse(bodies.textContent);
-      var note = document.createElement("div");
-      note.className = "clipping-language form-text";
-      note.setAttribute("aria-live", "polite");
-      picker.insertAdjacentElement("afterend", note);
-      var insert = function (versions, index) {
-        area.value = versions[index].body;
-        update();
-        note.textContent = interpolate(gettext("Inserted: the %(language)s text."), {language: versions[index].language}, true);
-        versions.forEach(function (version, other) {
-          if (other === index) return;
-          var button = document.createElement("button");
-          button.type = "button";
-          button.className = "btn btn-link btn-sm p-0 ms-2 align-baseline";
-          button.textContent = interpolate(gettext("Insert the %(language)s text instead"), {language: version.language}, true);
-          button.addEventListener("click", function () { insert(versions, other); });
-          note.appendChild(button);
-        });
-        area.focus();
-      };
-      picker.addEventListener("change", function () {
-        note.textContent = "";
-        if (texts[picker.value] !== undefined) insert(texts[picker.value], 0);
-      });
-    }
   });
 })();
