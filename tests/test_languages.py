@@ -91,7 +91,7 @@ class LanguageChoiceTests(TestCase):
         Preferences.objects.create(user=self.agent, language="de")
         self.client.force_login(self.agent)
         page = self.client.get("/")
-        self.assertContains(page, f'<script src="{reverse("javascript-catalog")}"></script>')
+        self.assertContains(page, f'<script src="{reverse("javascript-catalog")}" defer></script>')
         catalog = self.client.get(reverse("javascript-catalog"))
         self.assertEqual(catalog["Content-Type"], 'text/javascript; charset="utf-8"')
         self.assertContains(catalog, "Zeichen \\u00fcber dem Limit")

@@ -125,13 +125,13 @@ class PseudoLocalePagesTests(TestCase):
                 (
                     "escalate with errors",
                     lambda: self.client.post(
-                        reverse("conversation-escalate", args=[c["working"].pk]), {"reason": "other"}
+                        reverse("conversation-escalate", args=[c["working"].pk]), {"reason": "other"}, follow=True
                     ),
                 ),
                 (
                     "reply too long",
                     lambda: self.client.post(
-                        reverse("conversation-reply", args=[c["working"].pk]), {"body": "x" * 400}
+                        reverse("conversation-reply", args=[c["working"].pk]), {"body": "x" * 400}, follow=True
                     ),
                 ),
                 (

@@ -358,7 +358,7 @@ class DetailTests(PortalTestCase):
         # 8 entries: each note (its event is the note's card itself) and an assign or unassign event.
         with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
             response = self.client.get(detail(convo))
-            with self.assertNumQueries(16):
+            with self.assertNumQueries(17):
                 whole = self.client.get(detail(convo) + "?timeline=all")
         entries = response.context["timeline"]
         self.assertEqual(len(entries), 5)
