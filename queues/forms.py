@@ -12,6 +12,17 @@ from queues.models import CloseReason, EscalationReason, Queue, Tag
 from queues.permissions import can_moderate
 from queues.selectors import active_clippings, products
 
+# Notes are the agents' own words, not limited by any platform; still not unbounded.
+MAX_NOTE_CHARACTERS = 20_000
+
+
+class TypedText(forms.CharField):
+    """Text typed into a textarea. Browsers submit its line breaks as CRLF: they are kept as LF, so that a reply is
+    counted as the platform and the live counter count it (one character per line break), and stored that way."""
+
+    def to_python(self, value):
+        return platforms.normalize_newlines(super().to_python(value))
+
 
 class ActionForm(forms.Form):
     """A form posted to one action of one conversation (or, in the admin, of the selected ones: conversation None)."""
@@ -61,8 +72,12 @@ class ReplyForm(ActionForm):
     clipping = forms.ModelChoiceField(
         queryset=active_clippings(), required=False, empty_label=_("Insert a clipping…"), label=_("Clipping")
     )
-    body = forms.CharField(
-        label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False, strip=True
+    body = TypedText(
+        label=_("Reply to the customer"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        strip=True,
+        max_length=platforms.MAX_REPLY_CHARACTERS,
     )
 
     def __init__(self, *args, **kwargs):
@@ -75,6 +90,8 @@ class ReplyForm(ActionForm):
 
     def clean(self):
         data = super().clean()
+        if "body" in self.errors:
+            return data  # too long already: counting it would cost time and say the same
         body = data.get("body") or (data["clipping"].body if data.get("clipping") else "")
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
             self.add_error("body", problem)
@@ -94,8 +111,9 @@ class ReplyForm(ActionForm):
 class NoteForm(ActionForm):
     submit_label = _("Add note")
     success_message = _("Note added.")
-    body = forms.CharField(
+    body = TypedText(
         label=_("Internal note"),
+        max_length=MAX_NOTE_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes.")}),
         error_messages={"required": _("A note cannot be empty.")},
     )
@@ -202,8 +220,9 @@ class EscalateForm(ActionForm):
     other_reason = forms.CharField(
         label=_("Other reason"), required=False, max_length=500, help_text=_("Only for “Other”; admins are told.")
     )
-    note = forms.CharField(
+    note = TypedText(
         label=_("Internal note"),
+        max_length=MAX_NOTE_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Describe the problem and the steps you suggested to the customer."),
         error_messages={"required": _("Describe the problem and the steps you suggested to the customer.")},
