@@ -22,3 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("queues.urls")),
 ]
+
+handler500 = "queues.middleware.server_error"
