@@ -24,6 +24,20 @@ class TypedText(forms.CharField):
         return platforms.normalize_newlines(super().to_python(value))
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Ids that are numbers a database column holds. Django checks each id with an exact lookup (which copes with
+    any number) and then reads them with IN (…), which SQLite refuses past 64 bits: an edited form is an invalid
+    choice, not a server error."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else []:
+            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and abs(int(pk.strip()[:40])) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk[:40]}
+                )
+        return super()._check_values(value)
+
+
 class ActionForm(forms.Form):
     """A form posted to one action of one conversation (or, in the admin, of the selected ones: conversation None)."""
 
@@ -139,9 +153,7 @@ class TagsForm(ActionForm):
     submit_label = _("Set tags")
     success_message = _("Tags saved.")
     submit_class = "btn-outline-secondary"
-    tags = forms.ModelMultipleChoiceField(
-        queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    tags = IdsField(queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple)
     new_tags = forms.CharField(
         label=_("New tags"), required=False, max_length=200, help_text=_("Comma-separated; moderators only.")
     )

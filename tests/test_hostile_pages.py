@@ -122,13 +122,17 @@ class SearchWordsTests(TestCase):
         self.assertEqual(response.context["page"].rows, [self.match])
 
     def test_the_admins_search_of_a_thousand_words_searches_the_first_twenty_and_says_so(self):
-        self.client.force_login(f.admin(username="ada"))
-        for name in ("conversation", "note", "message", "event"):
+        self.client.force_login(f.UserFactory(username="root", is_staff=True, is_superuser=True))
+        for name in ("queues_conversation", "queues_note", "queues_clipping", "queues_tag", "auth_user"):
             with self.subTest(name=name):
                 response = self.client.get(
-                    reverse(f"admin:queues_{name}_changelist"), {"q": " ".join(f"w{n}" for n in range(1000))}
+                    reverse(f"admin:{name}_changelist"), {"q": " ".join(f"w{n}" for n in range(1000))}
                 )
-                self.assertContains(response, "Only the first 20 words of the search were searched for; it had 1000.")
+                self.assertContains(
+                    response, "Only the first 20 words and 500 characters of the search were searched for."
+                )
+        response = self.client.get(reverse("admin:queues_conversation_changelist"), {"q": "word0 word19"})
+        self.assertContains(response, f"#{self.match.pk}")
 
 
 class ServerErrorTests(TestCase):
