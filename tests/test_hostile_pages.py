@@ -12,6 +12,7 @@ from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 
 from queues import selectors, services
+from queues.models import Conversation
 from tests import factories as f
 
 
@@ -195,3 +196,16 @@ class NoStoreTests(TestCase):
         response = self.client.get("/static/queues/portal.css")
         self.assertEqual(response.status_code, 200)
         self.assertNotIn("no-store", response.get("Cache-Control", ""))
+
+
+class AdminDatesTests(TestCase):
+    def test_a_conversation_cannot_be_added_with_a_time_the_pages_cannot_draw(self):
+        self.client.force_login(f.UserFactory(username="root", is_staff=True, is_superuser=True))
+        channel = f.channel("org.mozilla.firefox")
+        data = {"channel": channel.pk, "external_id": "gp:far", "metadata": "{}", "created_at_1": "23:00:00"}
+        for day, problem in (("9999-12-31", "is more than a year in the future"), ("1969-12-31", "is before 1970")):
+            with self.subTest(day=day):
+                response = self.client.post(reverse("admin:queues_conversation_add"), {**data, "created_at_0": day})
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(problem, response.context["adminform"].form.errors["created_at"][0])
+        self.assertFalse(Conversation.objects.filter(external_id="gp:far").exists())
