@@ -49,16 +49,15 @@ class CursorTests(TestCase):
 
     def test_a_crafted_page_link_gives_the_first_page_with_a_message_never_a_500(self):
         for name, token in CRAFTED_CURSORS.items():
-            for direction in ("after", "before"):
-                for sort in ("oldest", "newest", "rating"):
-                    with self.subTest(name=name, direction=direction, sort=sort):
-                        response = self.client.get(reverse("conversation-list"), {direction: token, "sort": sort})
-                        self.assertEqual(response.status_code, 200)
-                        self.assertEqual(len(response.context["page"].rows), 3)
-                        self.assertIn(
-                            "That page link is not valid any more; here is the first page.",
-                            [str(m) for m in response.context["messages"]],
-                        )
+            for direction, sort in (("after", "oldest"), ("before", "newest"), ("after", "rating")):
+                with self.subTest(name=name, direction=direction, sort=sort):
+                    response = self.client.get(reverse("conversation-list"), {direction: token, "sort": sort})
+                    self.assertEqual(response.status_code, 200)
+                    self.assertEqual(len(response.context["page"].rows), 3)
+                    self.assertIn(
+                        "That page link is not valid any more; here is the first page.",
+                        [str(m) for m in response.context["messages"]],
+                    )
 
     def test_a_cursor_at_the_edges_of_what_utc_holds_still_pages(self):
         for value in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
