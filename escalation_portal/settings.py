@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, and every log line of the request, carries its id (the 500 page shows it).
+    "queues.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "queues.sso.views.SessionRefresh",
     # A signed-in user's own language and time zone (their Preferences), over the browser's.
     "queues.middleware.UserLanguageMiddleware",
+    "queues.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A lock that timed out is "busy, try again" (503), never a 500.
@@ -184,16 +187,23 @@ MATRIX_ACCESS_TOKEN = os.environ.get("MATRIX_ACCESS_TOKEN", "")
 SLACK_API_URL = (os.environ.get("SLACK_API_URL") or "https://slack.com/api").rstrip("/")
 SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 
+# Everything to stderr, where the process manager keeps it. django.request's errors are every 500 with its traceback:
+# Django's own default only mails them to ADMINS (and prints them only with DEBUG), so without ADMIN_EMAILS a
+# production error left no trace. Each line names its request id, which the 500 page shows the person.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "queues.middleware.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "loggers": {
         "queues": {
             "handlers": ["console"],
             "level": os.environ.get("LOG_LEVEL", "INFO"),
-        }
+        },
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
     },
 }
 

@@ -24,3 +24,5 @@ urlpatterns = [
     path("hooks/facebook/", facebook_webhook.receive, name="facebook-hook"),
     path("", include("queues.urls")),
 ]
+
+handler500 = "queues.middleware.server_error"

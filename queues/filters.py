@@ -4,13 +4,28 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from queues import search
 from queues.models import Channel, Conversation, EscalationReason, Product, Queue, Status, Tag
 from queues.selectors import undelivered_replies
+
+
+def few_enough_words(value: str) -> None:
+    count = len(search.words(value))
+    if count > search.MAX_WORDS:
+        raise ValidationError(
+            ngettext(
+                "Search for at most %(limit)d words; this search has %(count)d word.",
+                "Search for at most %(limit)d words; this search has %(count)d words.",
+                count,
+            )
+            % {"limit": search.MAX_WORDS, "count": count}
+        )
 
 
 class ConversationFilter(django_filters.FilterSet):
@@ -26,6 +41,8 @@ class ConversationFilter(django_filters.FilterSet):
         label=_("Search"),
         method="search",
         help_text=_("Every word, in the author, handle, title or text; or an id on the platform."),
+        max_length=search.MAX_CHARACTERS,
+        validators=[few_enough_words],
     )
     queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.filter(is_active=True), empty_label=_("Any queue"))
     status = django_filters.ChoiceFilter(choices=Status.choices, empty_label=_("Any status"))
@@ -98,6 +115,12 @@ class ConversationFilter(django_filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+
+    def filter_queryset(self, queryset):
+        # A search that was refused finds nothing: the whole list under its error message would look like results.
+        if "q" in self.form.errors:
+            return queryset.none()
+        return super().filter_queryset(queryset)
 
     def search(self, queryset, name, value):
         value = value.strip()

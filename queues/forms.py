@@ -16,6 +16,31 @@ from queues.permissions import can_moderate
 from queues.selectors import active_clippings, has_public_reply, products
 from queues.services.versions import version_of
 
+# Notes are the agents' own words, not limited by any platform; still not unbounded.
+MAX_NOTE_CHARACTERS = 20_000
+
+
+class TypedText(forms.CharField):
+    """Text typed into a textarea. Browsers submit its line breaks as CRLF: they are kept as LF, so that a reply is
+    counted as the platform and the live counter count it (one character per line break), and stored that way."""
+
+    def to_python(self, value):
+        return platforms.normalize_newlines(super().to_python(value))
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Ids that are numbers a database column holds. Django checks each id with an exact lookup (which copes with
+    any number) and then reads them with IN (…), which SQLite refuses past 64 bits: an edited form is an invalid
+    choice, not a server error."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else []:
+            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and abs(int(pk.strip()[:40])) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk[:40]}
+                )
+        return super()._check_values(value)
+
 
 class ActionForm(forms.Form):
     """A form posted to one action of one conversation (or, in the admin, of the selected ones: conversation None)."""
@@ -79,12 +104,12 @@ class ReplyForm(ActionForm):
     clipping = forms.ModelChoiceField(
         queryset=active_clippings(), required=False, empty_label=_("Insert a clipping…"), label=_("Clipping")
     )
-    body = forms.CharField(
+    body = TypedText(
         label=_("Reply to the customer"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         strip=True,
-        max_length=platforms.MAX_CHARACTERS,
+        max_length=platforms.MAX_REPLY_CHARACTERS,
     )
 
     def clean_body(self):
@@ -114,6 +139,8 @@ class ReplyForm(ActionForm):
 
     def clean(self):
         data = super().clean()
+        if "body" in self.errors:
+            return data  # too long already: counting it would cost time and say the same
         clipping = data.get("clipping")
         body = data.get("body") or (clipping_text(clipping, self.conversation.language) if clipping else "")
         for problem in platforms.reply_problems(self.conversation.channel.platform, body):
@@ -151,8 +178,9 @@ class ReplyForm(ActionForm):
 class NoteForm(ActionForm):
     submit_label = _("Add note")
     success_message = _("Note added.")
-    body = forms.CharField(
+    body = TypedText(
         label=_("Internal note"),
+        max_length=MAX_NOTE_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Only agents see notes."), "class": "note-body"}),
         error_messages={"required": _("A note cannot be empty.")},
     )
@@ -180,7 +208,7 @@ class TagsForm(ActionForm):
     submit_label = _("Set tags")
     success_message = _("Tags saved.")
     submit_class = "btn-outline-secondary"
-    tags = forms.ModelMultipleChoiceField(
+    tags = IdsField(
         queryset=Tag.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple, label=_("Tags")
     )
     new_tags = forms.CharField(
@@ -292,8 +320,9 @@ class EscalateForm(AndNextForm):
     other_reason = forms.CharField(
         label=_("Other reason"), required=False, max_length=500, help_text=_("Only for “Other”; admins are told.")
     )
-    note = forms.CharField(
+    note = TypedText(
         label=_("Internal note"),
+        max_length=MAX_NOTE_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Describe the problem and the steps you suggested to the customer."),
         error_messages={"required": _("Describe the problem and the steps you suggested to the customer.")},

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
@@ -179,11 +179,31 @@ def _encode(values) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+# What a cursor may hold: a page link carries them, and anyone can edit a link. The database takes ids and ratings
+# up to a signed 64-bit number (SQLite raises OverflowError past it, PostgreSQL "bigint out of range").
+_MAX_INTEGER = 2**63 - 1
+_MAX_CURSOR = 1000  # characters: three values need fewer than 100
+
+
+def _time(value) -> datetime | None:
+    """A cursor's time, in UTC; None unless it is a real time with its zone (30 February, hour 25 and +99:99 are
+    not) that UTC can hold (year 1 at +14:00 is in year 0 in UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+        return parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _decode(token: str, fields: list[str]) -> list:
+    if len(token) > _MAX_CURSOR:
+        raise BadCursor(token[:_MAX_CURSOR])
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:
         raise BadCursor(token) from error
     if not isinstance(values, list) or len(values) != len(fields):
         raise BadCursor(token)
@@ -191,10 +211,10 @@ def _decode(token: str, fields: list[str]) -> list:
     for field, value in zip(fields, values, strict=True):
         name = field.lstrip("-")
         if name in _DATETIME_KEYS:
-            value = parse_datetime(value) if isinstance(value, str) else None
+            value = _time(value)
             if value is None:
                 raise BadCursor(token)
-        elif not isinstance(value, int) or isinstance(value, bool):
+        elif not isinstance(value, int) or isinstance(value, bool) or not -_MAX_INTEGER <= value <= _MAX_INTEGER:
             raise BadCursor(token)
         decoded.append(value)
     return decoded

@@ -327,3 +327,115 @@ class NothingLostTests(TestCase):
         self.assertContains(response, "My reply")
         self.assertContains(response, "deleted user", count=2)  # note and reply (each shows once: no event line)
         self.assertNotContains(response, "Lee")
+
+
+# What an edited link or a crafted form can carry, for any parameter of any route.
+MALFORMED = [
+    "",
+    "0",
+    "-99999999999999999999999999999999",
+    "99999999999999999999999999999999",
+    str(2**63),
+    "NaN",
+    "not-a-number",
+    "\x00",
+    "\ud83d".encode("utf-8", "surrogatepass").decode("latin-1"),  # the bytes of a lone surrogate
+    "\u202e\u200f\ufeff\uffff",
+    "x" * 100_000,
+    " ".join(["word"] * 1000),
+    "9999-12-31T23:59:59-14:00",
+    "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzE0OjAwIiwgMV0",  # ["0001-01-01T00:00:00+14:00", 1]
+]
+# Every parameter a page or a form of the portal reads.
+PARAMETERS = [
+    "after",
+    "before",
+    "sort",
+    "q",
+    "queue",
+    "status",
+    "channel",
+    "product",
+    "assignee",
+    "rating",
+    "tag",
+    "escalation_reason",
+    "received_from",
+    "received_to",
+    "timeline",
+    "body",
+    "clipping",
+    "note",
+    "reason",
+    "other_reason",
+    "tags",
+    "new_tags",
+    "next",
+]
+# The admin's changelist parameters: search, sort, page, and its filters.
+ADMIN_PARAMETERS = ["q", "o", "p", "e", "queue__id__exact", "channel__id__exact", "received_at__gte", "stage", "kind"]
+PATH_IDS = ["0", "99999999999999999999999999999999", str(2**63), str(2**63 - 1)]
+
+
+class MalformedInputTests(TestCase):
+    """No 5xx, whatever a route's parameters hold: every route of the portal, GET and POST, as a moderator (who sees
+    every form) with each malformed value in every parameter, and with ids in its path no row has."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.convo = f.ConversationFactory()
+        cls.queue = f.queue_of_kind(Queue.Kind.WORKING)
+        cls.moderator = f.moderator(username="mod")
+        cls.admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    def assertNoServerError(self, method, path, data):
+        try:
+            response = getattr(self.client, method)(path, data)
+        except Exception as error:  # the test client re-raises what the view raised: a 500 in production
+            self.fail(f"{method.upper()} {path} with {str(data)[:200]!r} raised {type(error).__name__}: {error}")
+        self.assertLess(response.status_code, 500, f"{method.upper()} {path} with {str(data)[:200]!r}")
+
+    def test_no_route_answers_a_malformed_parameter_with_a_server_error(self):
+        self.client.force_login(self.moderator)
+        routes = [sample_path(route, self.convo.pk, self.queue.pk) for name, route in portal_routes()]
+        for path in routes:
+            # Each value once in every parameter, one value per parameter per request, shifted between requests: a
+            # bad value in one parameter must not hide another's (a form stops at none of them).
+            for shift in range(len(MALFORMED)):
+                data = {name: MALFORMED[(index + shift) % len(MALFORMED)] for index, name in enumerate(PARAMETERS)}
+                with self.subTest(path=path, shift=shift):
+                    self.assertNoServerError("get", path, data)
+                    self.assertNoServerError("post", path, data)
+                    if path == reverse("logout"):
+                        self.client.force_login(self.moderator)
+            # And all of them the same: a value that is bad only next to itself (ids, dates) gets its chance.
+            for value in MALFORMED:
+                with self.subTest(path=path, value=value[:40]):
+                    self.assertNoServerError("post", path, dict.fromkeys(PARAMETERS, value))
+                    if path == reverse("logout"):
+                        self.client.force_login(self.moderator)
+
+    def test_no_route_answers_an_id_no_row_has_with_a_server_error(self):
+        self.client.force_login(self.moderator)
+        for _name, route in portal_routes():
+            for number in PATH_IDS:
+                path = sample_path(route, number, number)
+                with self.subTest(path=path):
+                    self.assertNoServerError("get", path, {})
+                    self.assertNoServerError("post", path, {"body": "x", "reason": "resolved", "queue": number})
+                    self.client.force_login(self.moderator)
+
+    def test_no_admin_list_or_page_answers_a_malformed_parameter_with_a_server_error(self):
+        self.client.force_login(self.admin)
+        for model in admin.site._registry:
+            opts = model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            for value in MALFORMED:
+                # The search alone: a filter the model has not makes the admin redirect before it searches.
+                with self.subTest(model=opts.model_name, value=value[:40]):
+                    self.assertNoServerError("get", changelist, {"q": value})
+                    self.assertNoServerError("get", changelist, dict.fromkeys(ADMIN_PARAMETERS, value))
+            for number in PATH_IDS:
+                path = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[number])
+                with self.subTest(path=path):
+                    self.assertNoServerError("get", path, {})

@@ -9,6 +9,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from queues.admin import config, conversations, fetching, history, languages, notices  # noqa: F401  (they register the model admins)
+from queues.admin.base import GuardedSearch
+
+# Every list page of the admin takes its search and filters from the query string: the guards go into every model
+# admin registered, those of Django's auth and of django-axes (registered before this app's) included.
+for _model, _model_admin in list(admin.site._registry.items()):
+    if not isinstance(_model_admin, GuardedSearch):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(type(_model_admin).__name__, (GuardedSearch, type(_model_admin)), {}))
 
 admin.site.site_header = _("Escalation Portal admin")
 admin.site.site_title = _("Escalation Portal admin")

@@ -1,12 +1,56 @@
 """What the admins of the big tables share: no whole-table counts, read-only history, "#123" searches."""
 
-from django.contrib import admin
+from datetime import UTC
+
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.text import smart_split
 from django.utils.translation import gettext
 
+from queues import search
 from queues.paginators import CappedCountPaginator
+
+
+class GuardedChangeList(ChangeList):
+    """A list page's query string with dates no time zone can hold is refused like any invalid filter (the admin
+    redirects with ?e=1); converting 9999-12-31T23:59:59-14:00 to UTC would otherwise fail as the query runs."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        for key, values in lookup_params.items():
+            for value in values:
+                try:
+                    parsed = parse_datetime(value) if isinstance(value, str) else None
+                    if parsed is not None and parsed.tzinfo is not None:
+                        parsed.astimezone(UTC)
+                except (ValueError, OverflowError) as error:
+                    raise IncorrectLookupParameters(f"{key}: {error}") from error
+        return lookup_params
+
+
+class GuardedSearch:
+    """What every admin list accepts from its query string (queues/admin/__init__.py mixes it into every registered
+    model admin, Django's and django-axes' included): a search of at most search.MAX_WORDS words and
+    search.MAX_CHARACTERS characters, the rest left out and said so (SQLite refuses a thousand words, "Expression
+    tree is too large", and a LIKE pattern of 100,000 characters; PostgreSQL takes seconds), and GuardedChangeList."""
+
+    def get_search_results(self, request, queryset, search_term):
+        tokens = list(smart_split(search_term.strip()))
+        if len(tokens) > search.MAX_WORDS or len(search_term) > search.MAX_CHARACTERS:
+            search_term = " ".join(tokens[: search.MAX_WORDS])[: search.MAX_CHARACTERS]
+            messages.warning(
+                request,
+                gettext("Only the first %(words)d words and %(characters)d characters of the search were searched for.")
+                % {"words": search.MAX_WORDS, "characters": search.MAX_CHARACTERS},
+            )
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_changelist(self, request, **kwargs):
+        return GuardedChangeList
 
 
 class LargeTableAdmin(admin.ModelAdmin):

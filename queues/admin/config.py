@@ -114,6 +114,17 @@ class ClippingAdminForm(forms.ModelForm):
             )
         return flagged
 
+    def clean_body(self):
+        # The admin's textarea submits CRLF too; kept as LF, the text is counted as agents' replies are.
+        return platforms.normalize_newlines(self.cleaned_data["body"])
+
+    def clean_is_active(self):
+        active = self.cleaned_data["is_active"]
+        is_statement = self.instance.is_escalation_statement or self.cleaned_data.get("is_escalation_statement")
+        if is_statement and not active:
+            raise ValidationError(gettext("The escalation statement is sent by every escalation; it stays active."))
+        return active
+
     def clean(self):
         data = super().clean()
         body = data.get("body")
@@ -148,7 +159,7 @@ class ClippingAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The statement stays the statement: it cannot be un-flagged here, only its text edited.
         if obj is not None and obj.is_escalation_statement:
-            return ("limits", "is_escalation_statement")
+            return ("limits", "is_escalation_statement", "is_active")
         return ("limits",)
 
     def has_delete_permission(self, request, obj=None):

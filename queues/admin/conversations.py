@@ -1,7 +1,9 @@
 """Conversations in the admin: look into any of them, create one by hand, change product and tags, act on many at
 once (queues/admin/actions.py). Every change goes through queues.services, so every change writes its Event."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,7 @@ from queues import search, services
 from queues.admin.actions import CONVERSATION_ACTIONS
 from queues.admin.base import LargeTableAdmin, NoWrites, SearchByConversationNumber
 from queues.models import Conversation, Event, Message, Note
+from queues.platforms.importing import time_problem
 from queues.process import QUEUE_KIND_STAGE, Stage
 
 
@@ -103,9 +106,19 @@ _CHANGE_FIELDSETS = (
 )
 
 
+class ConversationAdminForm(forms.ModelForm):
+    def clean_created_at(self):
+        # The importers' rule: a time every zone can draw, not before 1970 nor a year ahead.
+        value = self.cleaned_data["created_at"]
+        if value is not None and (problem := time_problem(value)):
+            raise ValidationError(problem)
+        return value
+
+
 @admin.register(Conversation)
 class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     conversation_field = "pk"
+    form = ConversationAdminForm
     list_display = ("__str__", "channel", "queue", "stage", "assignee", "product", "received_at")
     # Each filter is an indexed column: queue (with status), channel, product, assignee, received_at.
     list_filter = (StageFilter, "queue", "channel", "product", "assignee", "received_at")

@@ -6,12 +6,16 @@ import collections
 import contextlib
 import io
 import itertools
+import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -33,6 +37,41 @@ def _mark_undecodable(error: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_UNDECODABLE_HANDLER, _mark_undecodable)
+
+logger = logging.getLogger(__name__)
+
+# What only a database would notice, checked before anything is written so that SQLite and PostgreSQL refuse the
+# same files the same way: a NUL character (PostgreSQL refuses it in text and in JSON; SQLite stores it) and a lone
+# surrogate (a JSON "\ud83d" escape: neither database driver can encode it).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# The times a file may hold. None before 1970; none more than a year ahead of our clock: the platforms' clocks
+# write these files, and no clock error explains more. Every time in between can be drawn in every time zone
+# (year 9999 in a zone east of UTC cannot).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=366)
+
+
+def text_problem(value: str) -> str | None:
+    """Why a database cannot store this text as it is; None when it can."""
+    if "\x00" in value:
+        return _("contains a NUL character (\\u0000), which cannot be stored")
+    if match := _SURROGATE.search(value):
+        return _("contains a lone surrogate (\\u%(code)04x), which is not a character") % {"code": ord(match[0])}
+    return None
+
+
+def time_problem(value: datetime) -> str | None:
+    """Why a time (with its zone) cannot be a post's or a review's time; None when it can."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return _("%(value)s is outside the years any time zone can hold") % {"value": value.isoformat()}
+    if utc < EARLIEST:
+        return _("%(value)s is before 1970") % {"value": value.isoformat()}
+    if utc > timezone.now() + LATEST_AHEAD:
+        return _("%(value)s is more than a year in the future") % {"value": value.isoformat()}
+    return None
 
 
 class ImportProblem(Exception):
@@ -199,11 +238,21 @@ def import_files(make_importer, paths, *, dry_run: bool, stdout, stderr) -> list
     progress = Progress(stderr if stdout.isatty() else None)
     problems = []
     for path in paths:
-        importer = make_importer(path, progress)
         try:
+            importer = make_importer(path, progress)
             summary = importer.run(dry_run=dry_run)
         except ImportProblem as problem:
             problems.append(str(problem))
+            continue
+        except Exception as error:
+            # A problem the checks did not foresee (a bug, the database refusing a value): this file's transaction
+            # is rolled back, the traceback goes to the log, and the files after it are still imported. Under cron
+            # one bad review must not block every later file every hour.
+            logger.exception("importing %s failed", path)
+            problems.append(
+                _("%(file)s: could not be imported (%(error)s); nothing from this file was written.")
+                % {"file": path, "error": f"{type(error).__name__}: {error}"[:500]}
+            )
             continue
         stdout.write(importer.summary_line(summary, dry_run=dry_run))
     return problems

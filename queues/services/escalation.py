@@ -34,6 +34,12 @@ def escalate_conversation(
     statement = Clipping.objects.filter(is_escalation_statement=True).first()
     if statement is None:
         raise InvalidInput(_("No escalation statement is configured; ask an admin to set one."))
+    if not statement.is_active:
+        # The admin keeps it active; one deactivated before that rule, or in the database, must not be sent.
+        raise InvalidInput(
+            _("The escalation statement “%(title)s” is inactive, so it cannot be sent; ask an admin to activate it.")
+            % {"title": statement.title}
+        )
     convo = lock_for(Action.ESCALATE, conversation_id, actor)
     target = convo.channel.escalation_queue
     if target.kind != Queue.Kind.ESCALATION or not target.is_active:

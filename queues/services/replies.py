@@ -27,7 +27,7 @@ def check_reply(platform: str, body: str) -> None:
     """InvalidInput when the platform would refuse this text (queues/platforms/)."""
     problems = platforms.reply_problems(platform, body)
     if problems:
-        if (platforms.reply_length(platform, body) or platforms.MAX_CHARACTERS) > platforms.MAX_LENGTH[platform]:
+        if platforms.reply_length(platform, body) > platforms.MAX_LENGTH[platform]:
             reason = _("too long for %(platform)s") % {"platform": platforms.label(platform)}
         else:
             reason = None

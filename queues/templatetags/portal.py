@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
 from django.utils import formats, timezone
@@ -55,14 +57,32 @@ def web_url(value) -> str:
     return value if value.lower().startswith(("https://", "http://")) else ""
 
 
+def _local(value) -> tuple:
+    """The time in the user's zone and how to show it. In UTC, said so, when the zone cannot hold it: a stored
+    9999-12-31 23:00 UTC is in year 10000 east of UTC, which Python cannot represent, and the page must still draw."""
+    try:
+        local = timezone.localtime(value)
+    except (OverflowError, ValueError):
+        local = value.astimezone(UTC)
+        return local, formats.date_format(local, "DATETIME_FORMAT") + " UTC"
+    return local, formats.date_format(local, "DATETIME_FORMAT")
+
+
+@register.filter(expects_localtime=False)
+def when(value) -> str:
+    """A time as {{ value }} shows it, in the user's zone; one the zone cannot hold is shown in UTC."""
+    if not value:
+        return ""
+    return _local(value)[1]
+
+
 @register.simple_tag
 def moment(value, zone=False):
     """<time> in the user's zone, in their language's format, as {{ value }} shows it: one conversion where
     {{ value|date:"c" }} and {{ value }} make two (a long timeline has hundreds). zone=True names the zone too,
     where a reader in another zone must not misread it (a deadline)."""
-    local = timezone.localtime(value)
-    shown = formats.date_format(local, "DATETIME_FORMAT")
-    if zone:
+    local, shown = _local(value)
+    if zone and not shown.endswith(" UTC"):
         shown = f"{shown} ({local.tzname()})"
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
 

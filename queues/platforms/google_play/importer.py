@@ -16,7 +16,15 @@ from django.utils.translation import ngettext
 
 from queues import services
 from queues.models import Channel, Conversation, Message
-from queues.platforms.importing import UNDECODABLE, Importer, Summary, max_length, open_text
+from queues.platforms.importing import (
+    UNDECODABLE,
+    Importer,
+    Summary,
+    max_length,
+    open_text,
+    text_problem,
+    time_problem,
+)
 
 PACKAGE = "Package Name"
 VERSION_CODE = "App Version Code"
@@ -41,6 +49,9 @@ EXPORT_HEADER += (REPLIED, REPLY, LINK)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+# The end of year 9999 in milliseconds since 1970: no later time exists in Python. Its 15 digits are checked first,
+# as int() of a few thousand digits is refused by Python itself.
+MAX_MILLIS = 253402300799999
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,13 @@ class Review:
 
     @property
     def follow_up_text(self) -> str:
-        return f"{self.title}\n\n{self.text}" if self.title and self.text else self.title or self.text
+        if self.title.strip() and self.text.strip():
+            return f"{self.title}\n\n{self.text}"
+        return self.title if self.title.strip() else self.text
+
+    @property
+    def follow_up_id(self) -> str:
+        return f"{self.review_id}@{self.updated_millis}"
 
 
 def play_channel(id_or_account: str) -> Channel | None:
@@ -99,6 +116,7 @@ class PlayReviewsImporter(Importer):
             reader = csv.reader(text, strict=True)
             header = self._next(reader)
             columns = self._columns(header, encoding)
+            self.header = [name.strip() for name in header]
             while True:
                 line = reader.line_num + 1
                 row = self._next(reader)
@@ -139,16 +157,29 @@ class PlayReviewsImporter(Importer):
             raise problem(_("is not valid %(encoding)s text: some bytes do not decode"), encoding=encoding)
         if len(row) != width:
             raise problem(_("has %(fields)d fields; the header has %(columns)d"), fields=len(row), columns=width)
+        for name, value in zip(self.header, row, strict=True):
+            if found := text_problem(value):
+                raise problem(_("%(column)s %(problem)s"), column=name, problem=found)
 
         def get(name: str) -> str:
             return row[columns[name]].strip()
 
+        def written(name: str) -> str:
+            # Customer and developer text as written: indentation and trailing line breaks are theirs.
+            value = row[columns[name]]
+            return value if value.strip() else ""
+
         def millis(name: str) -> int:
             value = get(name)
-            if not (value.isascii() and value.isdigit()) or int(value) > 253402300799999:  # the end of year 9999
+            if (
+                not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_MILLIS)))
+                or int(value) > MAX_MILLIS
+            ):
                 raise problem(
-                    _("%(column)s is not a time in milliseconds since 1970: %(value)r"), column=name, value=value
+                    _("%(column)s is not a time in milliseconds since 1970: %(value)r"), column=name, value=value[:40]
                 )
+            if found := time_problem(EPOCH + timedelta(milliseconds=int(value))):
+                raise problem(_("%(column)s: %(problem)s"), column=name, problem=found)
             return int(value)
 
         package = get(PACKAGE)
@@ -163,22 +194,31 @@ class PlayReviewsImporter(Importer):
                 _("%(column)s must be a whole number from 1 to 5, not %(value)r"), column=RATING, value=get(RATING)
             )
         submitted, updated = millis(SUBMITTED), millis(UPDATED)
-        title, text, link, language = get(TITLE), get(TEXT), get(LINK), get(LANGUAGE)
+        title, text, link, language = written(TITLE), written(TEXT), get(LINK), get(LANGUAGE)
         review_id = parse_qs(urlsplit(link).query).get("reviewId", [""])[0]
         if not review_id:
             if not title and not text:
                 return None
-            raise problem(_("%(column)s has no reviewId: %(value)r"), column=LINK, value=link)
-        for column, value, field in (
-            (TITLE, title, "title"),
-            (LINK, link, "permalink"),
-            (LANGUAGE, language, "language"),
-            (LINK + " reviewId", review_id, "external_id"),
+            raise problem(_("%(column)s has no reviewId: %(value)r"), column=LINK, value=link[:200])
+        if found := text_problem(review_id):
+            raise problem(_("%(column)s reviewId %(problem)s"), column=LINK, problem=found)
+        for column, value, model, field in (
+            (TITLE, title, Conversation, "title"),
+            (LINK, link, Conversation, "permalink"),
+            (LANGUAGE, language, Conversation, "language"),
+            (LINK + " reviewId", review_id, Conversation, "external_id"),
+            # A review updated later becomes a follow-up whose id is <reviewId>@<Last Update millis>.
+            (
+                _("%(column)s reviewId with its update time") % {"column": LINK},
+                f"{review_id}@{updated}",
+                Message,
+                "external_id",
+            ),
         ):
-            limit = max_length(Conversation, field)
+            limit = max_length(model, field)
             if len(value) > limit:
                 raise problem(_("%(column)s is longer than %(limit)d characters"), column=column, limit=limit)
-        reply = get(REPLY)
+        reply = written(REPLY)
         replied = millis(REPLIED) if reply else None
         return Review(
             line=line,
@@ -214,12 +254,14 @@ class PlayReviewsImporter(Importer):
         known = {
             (convo.channel_id, convo.external_id): convo
             for convo in Conversation.objects.filter(
-                channel_id__in={review.channel.pk for review in present},
+                # Every channel of the platform, not only the file's: a review held by another is refused below.
+                channel__in=Channel.objects.filter(platform=self.platform),
                 external_id__in={review.review_id for review in present},
             )
             .only("id", "channel_id", "external_id", "rating", "last_customer_message_at")
             .order_by()
         }
+        self._check_held_elsewhere(present, known)
         key_of = {convo.pk: key for key, convo in known.items()}
         replies_known = {
             (key_of[conversation_id], external_id)
@@ -262,6 +304,24 @@ class PlayReviewsImporter(Importer):
         summary.replies += len(replies)
         summary.follow_ups += len(follow_ups)
 
+    def _check_held_elsewhere(self, reviews: list[Review], known: dict[tuple[int, str], Conversation]) -> None:
+        """A review is one conversation on one channel. The same file imported again with another --channel, or a
+        review id under two packages, would make a second one: the file is refused instead, naming the line.
+        known: the conversations of the platform with these reviews' ids (earlier chunks of this file included)."""
+        held: dict[str, set[int]] = {}
+        for channel_id, external_id in known:
+            held.setdefault(external_id, set()).add(channel_id)
+        for review in reviews:
+            channels = held.setdefault(review.review_id, set())
+            if channels and review.channel.pk not in channels:
+                names = ", ".join(sorted(Channel.objects.filter(pk__in=channels).values_list("name", flat=True)))
+                raise self.problem(
+                    _("line %(n)d") % {"n": review.line},
+                    _("review %(id)s is already a conversation of the channel %(held)s; not imported into %(channel)s")
+                    % {"id": review.review_id, "held": names, "channel": review.channel.name},
+                )
+            channels.add(review.channel.pk)
+
     def _conversation(self, review: Review) -> Conversation:
         return Conversation(
             channel=review.channel,
@@ -283,7 +343,7 @@ class PlayReviewsImporter(Importer):
         services.record_customer_message(
             conversation_id=convo.pk,
             body=review.follow_up_text,
-            external_id=f"{review.review_id}@{review.updated_millis}",
+            external_id=review.follow_up_id,
             sent_at=review.updated_at,
             rating=review.rating,
         )

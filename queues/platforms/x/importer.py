@@ -12,6 +12,8 @@ A payload is one API page (at most 100 posts for search, 500 for the full archiv
 
 import html
 import json
+import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +23,18 @@ from django.utils.translation import ngettext
 
 from queues import services
 from queues.models import Channel, Conversation, Message
-from queues.platforms.importing import UNDECODABLE, Importer, Summary, max_length, open_text
+from queues.platforms.importing import (
+    UNDECODABLE,
+    Importer,
+    Summary,
+    max_length,
+    open_text,
+    text_problem,
+    time_problem,
+)
+
+# X ids are 64-bit numbers: at most 19 digits. A longer "id" is no post of X's (and would not fit a column).
+MAX_ID_DIGITS = 19
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,25 @@ class Post:
     @property
     def permalink(self) -> str:
         return f"https://x.com/{self.author.username}/status/{self.id}"
+
+
+def _deepest_line(content: str) -> int:
+    """The line where arrays and objects nest deepest, strings left out: where a too-deep document goes wrong."""
+    depth = deepest = 0
+    line = deepest_line = 1
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}\n]', content):
+        token = match[0]
+        if token == "\n":
+            line += 1
+        elif token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, deepest_line = depth, line
+        elif token in "]}":
+            depth -= 1
+        else:
+            line += token.count("\n")
+    return deepest_line
 
 
 def handle(account: str) -> str:
@@ -119,6 +151,19 @@ class XImporter(Importer):
                 _("line %(line)d column %(column)d") % {"line": error.lineno, "column": error.colno},
                 _("broken JSON (%(error)s)") % {"error": error.msg},
             ) from error
+        except RecursionError as error:
+            raise self.problem(
+                _("line %(n)d") % {"n": _deepest_line(content)},
+                _("arrays and objects are nested too deeply to read"),
+            ) from error
+        except ValueError as error:
+            # A number of thousands of digits: Python refuses to convert it (and no X field is one).
+            long_number = re.search(rf"\d{{{sys.get_int_max_str_digits()},}}", content)
+            line = content.count("\n", 0, long_number.start()) + 1 if long_number else 1
+            raise self.problem(
+                _("line %(n)d") % {"n": line},
+                _("broken JSON (a number too long to read: %(error)s)") % {"error": error},
+            ) from error
         if not isinstance(document, dict):
             raise self.problem("", _("must be a JSON object with data and includes.users"))
         return document
@@ -154,8 +199,10 @@ class XImporter(Importer):
             created = None
         if created is None or created.tzinfo is None:
             raise self.problem(
-                f"{path}.created_at", _("is not an ISO 8601 time with a zone: %(value)r") % {"value": created_at}
+                f"{path}.created_at", _("is not an ISO 8601 time with a zone: %(value)r") % {"value": created_at[:100]}
             )
+        if found := time_problem(created):
+            raise self.problem(f"{path}.created_at", found)
         language = self._text(item, path, "lang")
         self._fits(f"{path}.lang", language, "language")
         referenced = self._list(item, path, "referenced_tweets")
@@ -165,12 +212,15 @@ class XImporter(Importer):
         if not isinstance(entities, dict):
             raise self.problem(f"{path}.entities", _("must be an object"))
         mentions = self._list(entities, f"{path}.entities", "mentions")
+        text = html.unescape(self._text(item, path, "text", required=True))
+        if found := text_problem(text):
+            raise self.problem(f"{path}.text", found)
         return Post(
             path=path,
             id=self._id(item, path, "id"),
             conversation_id=self._id(item, path, "conversation_id"),
             # X sends text with &, < and > escaped as HTML entities.
-            text=html.unescape(self._text(item, path, "text", required=True)),
+            text=text,
             created_at=created,
             language=language,
             author=author,
@@ -190,6 +240,8 @@ class XImporter(Importer):
             return ""
         if not isinstance(value, str) or (required and not value):
             raise self.problem(f"{path}.{key}", _("must be a non-empty string") if required else _("must be a string"))
+        if found := text_problem(value):
+            raise self.problem(f"{path}.{key}", found)
         return value
 
     def _id(self, item, path: str, key: str, *, required: bool = True) -> str:
@@ -197,7 +249,13 @@ class XImporter(Importer):
         value = self._text(item, path, key, required=required)
         if value and not (value.isascii() and value.isdigit()):
             raise self.problem(
-                f"{path}.{key}", _("must be an id, a string of digits, not %(value)r") % {"value": value}
+                f"{path}.{key}", _("must be an id, a string of digits, not %(value)r") % {"value": value[:100]}
+            )
+        if len(value) > MAX_ID_DIGITS:
+            raise self.problem(
+                f"{path}.{key}",
+                _("must be an id of at most %(n)d digits; this one has %(length)d")
+                % {"n": MAX_ID_DIGITS, "length": len(value)},
             )
         return value
 

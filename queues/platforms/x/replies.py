@@ -9,7 +9,7 @@ MAX_LENGTH = counting.MAX_WEIGHTED_LENGTH
 
 
 def length(text: str) -> int:
-    """The weighted length. Callers have refused texts over queues.platforms.MAX_CHARACTERS first."""
+    """The weighted length. Callers have refused texts over queues.platforms.MAX_REPLY_CHARACTERS first."""
     return counting.weighted_length(text)
 
 
