@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from queues.admin import guard_every_admin
 from queues.platforms.facebook import webhook as facebook_webhook
 from queues.views import agent_required
+
+# After every app's admin module registered its model admins (the admin app's ready()).
+guard_every_admin()
 
 urlpatterns = [
     # Sign-in and sign-out, with a password or through the identity provider (queues/sso/).

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -80,7 +81,8 @@ def switch_language(request):
     """The menu's switch: the user's own choice when signed in, the browser's cookie either way (the sign-in page
     has it too)."""
     form = LanguageForm(request.POST)
-    response = redirect(_next_url(request, "/"))
+    # A URL, never a view name: redirect("0") would look up a view called "0".
+    response = HttpResponseRedirect(_next_url(request, "/"))
     if not form.is_valid():
         messages.error(request, _("The portal has no such language."))
         return response

@@ -11,16 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from queues.admin import config, conversations, fetching, history, languages, notices  # noqa: F401  (they register the model admins)
 from queues.admin.base import GuardedSearch
 
-# Every list page of the admin takes its search and filters from the query string: the guards go into every model
-# admin registered, those of Django's auth and of django-axes (registered before this app's) included.
-for _model, _model_admin in list(admin.site._registry.items()):
-    if not isinstance(_model_admin, GuardedSearch):
-        admin.site.unregister(_model)
-        admin.site.register(_model, type(type(_model_admin).__name__, (GuardedSearch, type(_model_admin)), {}))
-
 admin.site.site_header = _("Escalation Portal admin")
 admin.site.site_title = _("Escalation Portal admin")
 admin.site.index_title = _("Configuration and conversations")
 # The nav sidebar opens after the first paint (its state is in the browser's storage) and shifts the page (CLS 0.18);
 # the index lists the same models.
 admin.site.enable_nav_sidebar = False
+
+
+def guard_every_admin():
+    """Every list page of the admin takes its search and filters from the query string: the guards go into every
+    model admin registered, those of Django's auth, django-axes and any other app included. Called once every app's
+    admin module is loaded (escalation_portal/urls.py)."""
+    for model, model_admin in list(admin.site._registry.items()):
+        if not isinstance(model_admin, GuardedSearch):
+            admin.site.unregister(model)
+            admin.site.register(model, type(type(model_admin).__name__, (GuardedSearch, type(model_admin)), {}))

@@ -52,6 +52,13 @@ class GuardedSearch:
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
 
+    def get_object(self, request, object_id, from_field=None):
+        # An id past a signed 64-bit number: SQLite raises OverflowError as the query runs. No such object.
+        try:
+            return super().get_object(request, object_id, from_field)
+        except OverflowError:
+            return None
+
 
 class LargeTableAdmin(admin.ModelAdmin):
     """For tables that grow to millions of rows (conversations, messages, notes, events).
