@@ -22,12 +22,17 @@ def auto_close_text(convo, now=None) -> str:
         if days == 0:
             when = _("today, in %(time)s") % {"time": timeuntil(due, now, depth=1)}
         else:
-            when = ngettext("tomorrow", "in %(days)d days", days) % {"days": days}
+            # "tomorrow" is its own message: a plural form of "in %(days)d days" is for n days in every language.
+            when = (
+                _("tomorrow") if days == 1 else ngettext("in %(days)d day", "in %(days)d days", days) % {"days": days}
+            )
         return _("Auto-closes on %(day)s (%(when)s)") % {"day": day, "when": when}
     if days == 0:
         late = _("%(time)s ago") % {"time": timesince(due, now, depth=1)}
     else:
-        late = ngettext("yesterday", "%(days)d days ago", -days) % {"days": -days}
+        late = (
+            _("yesterday") if days == -1 else ngettext("%(days)d day ago", "%(days)d days ago", -days) % {"days": -days}
+        )
     return _("Overdue: due to auto-close on %(day)s (%(late)s)") % {"day": day, "late": late}
 
 
