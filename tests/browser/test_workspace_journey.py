@@ -137,7 +137,7 @@ def test_the_keyboard_browses_clippings_and_the_statement_as_a_plain_reply_asks_
     check_page(page, "statement-asks")
     page.get_by_label("Yes, send the escalation statement as a plain reply, without escalating").check()
     page.get_by_role("button", name="Send reply").click()
-    page.wait_for_selector("text=Reply queued for sending.")
+    page.wait_for_selector("text=The reply will be sent to X in a moment.")
     assert Message.objects.filter(conversation=convo).count() == 1
     assert page.locator(".timeline-outbound").count() == 1  # once: a card, no event line besides
 
