@@ -121,7 +121,7 @@ def test_the_picker_says_which_language_it_inserts_and_offers_english(chromium, 
         convo = f.ConversationFactory(channel=f.channel("@FirefoxSupport"), language="ja", body="ありがとう")
         page.goto(live_server.url + f"/conversations/{convo.pk}/")
         page.select_option("select.clipping-picker", label="Thanks")
-        # Choosing previews it; the Insert button puts it in (the arrows browse: tests/browser/test_workspace_journey.py).
+        # Choosing previews it; the Insert button puts it in (tests/browser/test_workspace_journey.py).
         page.locator("button.clipping-insert").click()
         assert page.locator("textarea.reply-body").input_value() == "ご連絡ありがとうございます。"
         assert page.locator(".clipping-language").inner_text().startswith("Inserted: the Japanese text.")
