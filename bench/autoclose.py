@@ -117,8 +117,13 @@ def last_event_id() -> int:
 
 
 def restore(since_event: int) -> None:
-    """Put back what a method closed; events are append-only through the ORM, so raw SQL here only."""
-    with transaction.atomic():
+    """Put back what a method closed. The audit trail is append-only (queues/history.py): the bench, and nothing
+    else, removes the events it wrote, inside history.rewritable()."""
+    from django.db import connection
+
+    from queues import history
+
+    with transaction.atomic(), history.rewritable(connection):
         sql(
             """UPDATE queues_conversation SET status = 'open', closed_at = NULL, close_reason = ''
                WHERE id IN (SELECT conversation_id FROM queues_event WHERE id > %s AND kind = 'closed')""",

@@ -627,10 +627,13 @@ def last_event_id() -> int:
 def release(since_event: int, user_id: int) -> None:
     """Give back what "Next conversation" took, so a run with --reuse finds the same queue again.
 
-    Events are append-only through the ORM; the bench alone removes its own, in SQL."""
+    The audit trail is append-only (queues/history.py); the bench alone removes its own events, in SQL, inside
+    history.rewritable()."""
     from django.db import connection, transaction
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    from queues import history
+
+    with transaction.atomic(), history.rewritable(connection), connection.cursor() as cursor:
         cursor.execute(
             """
             WITH taken AS (
