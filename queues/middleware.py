@@ -84,12 +84,13 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        session = getattr(request, "session", None) or {}
-        language = session.get(LANGUAGE_SESSION_KEY) if request.user.is_authenticated else None
+        # The user's choices as sign-in copied them into the session (nothing for anonymous visitors).
+        chosen = (getattr(request, "session", None) or {}) if request.user.is_authenticated else {}
+        language = chosen.get(LANGUAGE_SESSION_KEY)
         if language and translation.check_for_language(language):
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
-        zone = session.get(TIME_ZONE_SESSION_KEY) if request.user.is_authenticated else None
+        zone = chosen.get(TIME_ZONE_SESSION_KEY)
         # Always one or the other: the active zone is per thread and would otherwise leak into the next request.
         timezone.deactivate()
         # A zone the system no longer knows stays the portal's.

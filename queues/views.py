@@ -208,7 +208,7 @@ AND_NEXT_KEY = "and-next"
 
 def _initial(request, name, convo):
     if name in (Action.PUT_ON_HOLD, Action.ESCALATE, Action.CLOSE):
-        return {"and_next": bool(request.session.get(AND_NEXT_KEY))}
+        return {"and_next": AND_NEXT_KEY in request.session and bool(request.session[AND_NEXT_KEY])}
     if name == Action.SET_PRODUCT:
         return {"product": convo.product}
     if name == Action.SET_TAGS:
