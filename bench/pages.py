@@ -235,11 +235,11 @@ def _history(cursor, *, where: str, per_conversation: str, agents: list[int]) ->
     cursor.execute(
         f"""
         INSERT INTO queues_message (conversation_id, direction, external_id, author_id, author_name, body,
-                                    clipping_id, delivery, created_at)
+                                    clipping_id, delivery, created_at, attempts, lease_owner, delivery_reason)
         SELECT c.id, CASE WHEN k %% 2 = 1 THEN 'outbound' ELSE 'inbound' END, '',
                CASE WHEN k %% 2 = 1 THEN {agent} END, CASE WHEN k %% 2 = 1 THEN '' ELSE c.author_name END,
                (%(replies)s::text[])[1 + (c.id + k) %% cardinality(%(replies)s::text[])], NULL,
-               CASE WHEN k %% 2 = 1 THEN 'sent' ELSE '' END, c.received_at + interval '1 hour' * k
+               CASE WHEN k %% 2 = 1 THEN 'sent' ELSE '' END, c.received_at + interval '1 hour' * k, 0, '', ''
         {series}
         """,
         {"agents": agents, "replies": REPLIES},
