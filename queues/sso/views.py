@@ -118,7 +118,8 @@ class SignOutView(auth_views.LogoutView):
     "Sign in with …" would sign the same person straight back in."""
 
     def post(self, request, *args, **kwargs):
-        id_token = request.session.get("oidc_id_token")
+        stored = request.session  # a dictionary read, not a network call
+        id_token = stored.get("oidc_id_token")
         end_session = ""
         if id_token and config.enabled():
             try:
@@ -155,7 +156,8 @@ class SessionRefresh(oidc_middleware.SessionRefresh):
         return set()
 
     def process_request(self, request):
-        if not config.enabled() or request.session.get(auth.BACKEND_SESSION_KEY) != _BACKEND:
+        stored = request.session  # a dictionary read, not a network call
+        if not config.enabled() or stored.get(auth.BACKEND_SESSION_KEY) != _BACKEND:
             return None
         try:
             self.OIDC_OP_AUTHORIZATION_ENDPOINT = config.provider().authorization_endpoint
