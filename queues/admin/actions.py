@@ -204,20 +204,30 @@ def _run(modeladmin, request, queryset, form_class, *, done, confirm=True, title
     form = form_class(request.POST if confirmed else None)
     if not (confirmed and form.is_valid()):
         return _intermediate_page(modeladmin, request, conversations, form, title, intro, button, context)
+    apply_each(
+        modeladmin,
+        request,
+        conversations,
+        lambda convo: form.save(conversation_id=convo.pk, actor=request.user),
+        lambda count: done(count, form.cleaned_data),
+    )
+    return None
+
+
+def apply_each(modeladmin, request, items, apply, done) -> None:
+    """apply(item) to each item, each a service call of its own; then one message: done(count) and the refusals
+    grouped by the services' own reasons, naming the items."""
     count, skipped = 0, {}
-    for convo in conversations:
+    for item in items:
         try:
-            form.save(conversation_id=convo.pk, actor=request.user)
+            apply(item)
         except services.ServiceError as error:
-            skipped.setdefault(str(error.reason).rstrip("."), []).append(convo.pk)
+            skipped.setdefault(str(error.reason).rstrip("."), []).append(item.pk)
         else:
             count += 1
     modeladmin.message_user(
-        request,
-        _result_message(done(count, form.cleaned_data), skipped),
-        messages.WARNING if skipped else messages.SUCCESS,
+        request, _result_message(done(count), skipped), messages.WARNING if skipped else messages.SUCCESS
     )
-    return None
 
 
 def _named(pks: list[int]) -> str:

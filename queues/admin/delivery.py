@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from queues import services
-from queues.admin.actions import MAX_SELECTED, _result_message
+from queues.admin.actions import MAX_SELECTED, apply_each
 from queues.admin.base import NoWrites, ReadOnlyAdmin
 from queues.models import Attempt
 
@@ -72,16 +72,13 @@ def send_again_selected(modeladmin, request, queryset):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
-    count, skipped = 0, {}
-    for message in replies:
-        try:
-            services.send_again(
-                message_id=message.pk, actor=request.user, confirmed=form.cleaned_data["include_unknown"]
-            )
-        except services.ServiceError as error:
-            skipped.setdefault(str(error.reason).rstrip("."), []).append(message.pk)
-        else:
-            count += 1
-    done = _("Queued %(count)d again") % {"count": count}
-    modeladmin.message_user(request, _result_message(done, skipped), messages.WARNING if skipped else messages.SUCCESS)
+    apply_each(
+        modeladmin,
+        request,
+        replies,
+        lambda message: services.send_again(
+            message_id=message.pk, actor=request.user, confirmed=form.cleaned_data["include_unknown"]
+        ),
+        lambda count: _("Queued %(count)d again") % {"count": count},
+    )
     return None

@@ -8,12 +8,11 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from queues.admin.actions import MAX_SELECTED, _result_message
+from queues.admin.actions import MAX_SELECTED, apply_each
 from queues.admin.base import NoWrites, ReadOnlyAdmin, SearchByConversationNumber
 from queues.models import Notice, NoticeAttempt
 from queues.notices import matrix, outbox, slack
 from queues.platforms.transport import DeliveryError
-from queues.services import ServiceError
 
 
 class NoticeAttemptInline(NoWrites, admin.TabularInline):
@@ -26,16 +25,13 @@ class NoticeAttemptInline(NoWrites, admin.TabularInline):
 
 @admin.action(description=gettext_lazy("Send again"), permissions=["change"])
 def send_notices_again(modeladmin, request, queryset):
-    count, skipped = 0, {}
-    for notice in queryset.order_by("pk")[:MAX_SELECTED]:
-        try:
-            outbox.send_again(notice_id=notice.pk, actor=request.user)
-        except ServiceError as error:
-            skipped.setdefault(str(error.reason).rstrip("."), []).append(notice.pk)
-        else:
-            count += 1
-    done = _("Queued %(count)d again") % {"count": count}
-    modeladmin.message_user(request, _result_message(done, skipped), messages.WARNING if skipped else messages.SUCCESS)
+    apply_each(
+        modeladmin,
+        request,
+        queryset.order_by("pk")[:MAX_SELECTED],
+        lambda notice: outbox.send_again(notice_id=notice.pk, actor=request.user),
+        lambda count: _("Queued %(count)d again") % {"count": count},
+    )
 
 
 @admin.register(Notice)
