@@ -28,9 +28,20 @@ def event_actor(event) -> str:
     return _("deleted user")
 
 
-@register.inclusion_tag("queues/includes/stars.html")
+@register.simple_tag
 def stars(rating):
-    return {"rating": rating, "filled": "★" * (rating or 0), "empty": "☆" * (5 - (rating or 0))}
+    """A rating as five stars, read out as "3 of 5 stars"; nothing when there is none."""
+    if not rating:
+        return ""
+    label = _("%(rating)s of 5 stars") % {"rating": rating}
+    return format_html(
+        '<span class="stars" role="img" aria-label="{}" title="{}"><span aria-hidden="true">{}</span>'
+        '<span class="stars-empty" aria-hidden="true">{}</span></span>',
+        label,
+        label,
+        "★" * rating,
+        "☆" * (5 - rating),
+    )
 
 
 @register.filter
