@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db import connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
@@ -29,3 +30,10 @@ class QueuesConfig(AppConfig):
         connection_created.connect(history.register_sqlite_function)
         from queues import preferences  # noqa: F401  (copies a user's language and time zone into the session)
         from queues.platforms import checks  # noqa: F401 - registers the credentials check
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on the portal's site (queues/admin_site.py); INSTALLED_APPS names it in place of Django's."""
+
+    default = False  # "queues" stays QueuesConfig
+    default_site = "queues.admin_site.PortalAdminSite"

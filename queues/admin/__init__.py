@@ -6,17 +6,9 @@ Conversations, messages, notes and events are never deleted, and events are neve
 """
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from queues.admin import config, conversations, fetching, history, languages, notices  # noqa: F401  (they register the model admins)
 from queues.admin.base import GuardedSearch
-
-admin.site.site_header = _("Escalation Portal admin")
-admin.site.site_title = _("Escalation Portal admin")
-admin.site.index_title = _("Configuration and conversations")
-# The nav sidebar opens after the first paint (its state is in the browser's storage) and shifts the page (CLS 0.18);
-# the index lists the same models.
-admin.site.enable_nav_sidebar = False
 
 
 def guard_every_admin():

@@ -7,23 +7,39 @@ Used by LargeTableAdmin's change list template (admin/queues/large_change_list.h
 
 from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import display_for_field, display_for_value
+from django.contrib.admin.utils import display_for_field, display_for_value, quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.html import format_html
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html, format_html_join
 
 
 def result_list(cl) -> dict:
     """The context Django's result_list gives admin/change_list_results.html, with the rows drawn here."""
     headers = list(result_headers(cl))
     columns = list(_columns(cl))
+    link = _link(cl)
     return {
         "cl": cl,
         "result_hidden_fields": [],
         "result_headers": headers,
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
-        "results": [_row(cl, columns, obj) for obj in cl.result_list],
+        "results": [_row(cl, columns, link, obj) for obj in cl.result_list],
     }
+
+
+def _link(cl):
+    """obj → the address of its change page with the list's filters kept: worked out once for a marker object and
+    filled in for each (Django resolves and parses it again for every row)."""
+    marker = "2147483647"
+    context = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
+    before, after = add_preserved_filters(context, cl.url_for_result(_Marker(cl.pk_attname, marker))).split(marker, 1)
+    return lambda obj: f"{before}{quote(getattr(obj, cl.pk_attname))}{after}"
+
+
+class _Marker:
+    def __init__(self, attribute: str, value: str):
+        setattr(self, attribute, value)
 
 
 def _columns(cl):
@@ -51,7 +67,16 @@ def _value_of(name, admin, opts, empty, classes):
         if isinstance(field, models.DateField | models.TimeField | models.ForeignKey):
             classes.append("nowrap")
         if isinstance(field, models.ForeignKey):
-            return lambda obj: _or_empty(getattr(obj, field.name), empty)
+            # Rows share their related objects (a handful of queues and channels): each drawn once.
+            shown = {}
+
+            def related(obj):
+                key = getattr(obj, field.attname)
+                if key not in shown:
+                    shown[key] = conditional_escape(_or_empty(getattr(obj, field.name), empty))
+                return shown[key]
+
+            return related
         return lambda obj: display_for_field(getattr(obj, field.attname), field, empty)
     if callable(name):
         getter = name
@@ -67,6 +92,9 @@ def _value_of(name, admin, opts, empty, classes):
 
     def value(obj):
         result = getter(obj)
+        if isinstance(result, Promise):
+            # A translated label: Django would translate it again for each empty value it compares it with.
+            result = str(result)
         if isinstance(result, str) and not result.strip():
             result = ""
         if boolean:
@@ -80,17 +108,16 @@ def _or_empty(related, empty):
     return empty if related is None else related
 
 
-def _row(cl, columns, obj) -> list:
+def _row(cl, columns, address, obj) -> list:
+    """A row as the template's list of cells: one, the whole row, so that the template does not loop over each."""
     cells = []
     for attributes, value, link in columns:
         content = value(obj)
         if link:
-            url = add_preserved_filters(
-                {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, cl.url_for_result(obj)
-            )
+            url = address(obj)
             popup = format_html(' data-popup-opener="{}"', obj.serializable_value(cl.to_field or cl.pk_attname))
             content = format_html('<a href="{}"{}>{}</a>', url, popup if cl.is_popup else "", content)
             cells.append(format_html("<th{}>{}</th>", attributes, content))
         else:
             cells.append(format_html("<td{}>{}</td>", attributes, content))
-    return cells
+    return [format_html_join("", "{}", ((cell,) for cell in cells))]

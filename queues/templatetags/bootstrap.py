@@ -10,6 +10,7 @@ The forms keep their FormHelper, so that {% crispy form %} draws them alike wher
 
 from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
+from django.forms.models import ModelChoiceIterator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -97,6 +98,10 @@ def control(bound, bootstrap_class: str = "") -> str:
         classes = widget.attrs.get("class", "").split()
         wanted = [kind] + bootstrap_class.split() + (["is-invalid"] if bound.errors else [])
         widget.attrs["class"] = " ".join(classes + [name for name in wanted if name not in classes])
+    if isinstance(getattr(widget, "choices", None), ModelChoiceIterator):
+        # The rows once: Django reads them twice (for the "required" attribute, then the options). Not list(): it
+        # would ask the database for their count first.
+        widget.choices = [choice for choice in widget.choices]  # noqa: C416
     attrs = bound.build_widget_attrs({}, widget)
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
