@@ -135,28 +135,33 @@ def timeline_entries(entries, conversation):
         "customer": _("Customer"),
         "deleted": _("deleted user"),
         "developer": _("Developer reply (Play Console)"),
-        Event.Kind.CREATED: _("Arrived"),
-        Event.Kind.CUSTOMER_MESSAGE: _("The customer wrote again"),
+        # Sentences around names in <strong>, as {% blocktranslate with name=… %} had them.
+        "wrote": _('<strong dir="auto">%(name)s</strong> wrote'),
+        "replied": _("<strong>%(name)s</strong> replied"),
+        "clipping": _("clipping “%(t)s”"),
+        "noted": _("<strong>%(name)s</strong> added an internal note"),
+        "did": _("<strong>%(actor)s</strong> %(what)s"),
     }
+    # Events told without an actor.
+    plain = {Event.Kind.CREATED: _("Arrived"), Event.Kind.CUSTOMER_MESSAGE: _("The customer wrote again")}
 
-    def said(message_id: str, **names) -> str:
-        """A translated sentence around names in <strong>: {% blocktranslate with name=… %}."""
-        # The translation is ours; each name in it is escaped.
-        return mark_safe(_(message_id) % {key: conditional_escape(value) for key, value in names.items()})  # noqa: S308
+    def said(sentence: str, **names) -> str:
+        """A translated sentence of ours with names in it, each escaped."""
+        return mark_safe(words[sentence] % {key: conditional_escape(value) for key, value in names.items()})  # noqa: S308
 
     def message(item):
         if item.direction == "inbound":
-            who = said('<strong dir="auto">%(name)s</strong> wrote', name=item.author_name or words["customer"])
+            who = said("wrote", name=item.author_name or words["customer"])
             card = ""
         else:
             if item.author_id:
-                who = said("<strong>%(name)s</strong> replied", name=people(item.author))
+                who = said("replied", name=people(item.author))
             elif item.external_id.startswith("devreply:"):
                 who = format_html("<strong>{}</strong>", words["developer"])
             else:
-                who = said("<strong>%(name)s</strong> replied", name=item.author_name or words["deleted"])
+                who = said("replied", name=item.author_name or words["deleted"])
             if item.clipping:
-                who = format_html("{} · {}", who, said("clipping “%(t)s”", t=item.clipping.title))
+                who = format_html("{} · {}", who, said("clipping", t=item.clipping.title))
             who = format_html("{} · {}", who, delivery_state(item, platform, platform_label))
             card = "border-primary-subtle"
         return format_html(
@@ -175,20 +180,16 @@ def timeline_entries(entries, conversation):
             '<li class="timeline-entry timeline-note">\n<div class="card note-card">\n<div class="card-body py-2">\n'
             '<div class="small text-body-secondary mb-1">{} · {}</div>\n'
             '<div class="message-body" dir="auto">{}</div>\n</div>\n</div>\n</li>\n',
-            said("<strong>%(name)s</strong> added an internal note", name=people(item.author)),
+            said("noted", name=people(item.author)),
             moment(item.created_at),
             item.body,
         )
 
     def event(item):
-        if item.kind in words:
-            what = words[item.kind]
+        if item.kind in plain:
+            what = plain[item.kind]
         else:
-            what = said(
-                "<strong>%(actor)s</strong> %(what)s",
-                actor=event_actor(item),
-                what=item.get_kind_display(),
-            )
+            what = said("did", actor=event_actor(item), what=item.get_kind_display())
             destination = item.details.get("destination") if isinstance(item.details, dict) else None
             if destination:
                 what = format_html('{} · <span dir="auto">{}</span>', what, destination)
