@@ -70,20 +70,22 @@ def first_reply_at():
 
 
 def conversation_for_detail(queryset, pk: int) -> Conversation:
-    return (
+    convo = (
         queryset.annotate(first_reply_at=first_reply_at())
-        .select_related(
-            "channel",
-            "channel__escalation_queue",
-            "channel__working_queue",
-            "queue",
-            "product",
-            "assignee",
-            "previous_queue",
-        )
+        .select_related("channel", "queue", "product", "assignee")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .get(pk=pk)
     )
+    # The channel's working and escalation queues and the queue it came from, in a query of their own: three more
+    # joins cost PostgreSQL's planner more than this second query costs.
+    channel = convo.channel
+    queues = Queue.objects.in_bulk(
+        {channel.working_queue_id, channel.escalation_queue_id, convo.previous_queue_id} - {None}
+    )
+    channel.working_queue = queues[channel.working_queue_id]
+    channel.escalation_queue = queues[channel.escalation_queue_id]
+    convo.previous_queue = queues.get(convo.previous_queue_id)
+    return convo
 
 
 OTHER_CONVERSATIONS = 5  # the customer's other conversations the page lists, newest first

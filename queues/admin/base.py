@@ -7,11 +7,11 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
 from django.utils.text import smart_split
 from django.utils.translation import gettext
 
 from queues import search
+from queues.drawing import esc, safe
 from queues.paginators import CappedCountPaginator
 
 
@@ -88,11 +88,10 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     def action_checkbox(self, obj):
         # Django's own renders a form widget through its templates for every row; this is the same markup.
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(gettext("Select this object for an action - {}"), obj),
+        label = gettext("Select this object for an action - {}").format(esc(obj))
+        return safe(
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{esc(obj.pk)}" class="action-select"'
+            f' aria-label="{label}">'
         )
 
 

@@ -11,7 +11,8 @@ from django.contrib.admin.utils import display_for_field, display_for_value, quo
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape, format_html, format_html_join
+
+from queues.drawing import esc, safe
 
 
 def result_list(cl) -> dict:
@@ -43,19 +44,20 @@ class _Marker:
 
 
 def _columns(cl):
-    """(cell's class attribute, value of an object's cell, whether it links to the object) for each column."""
+    """(cell's class attribute, the escaped content of an object's cell, whether it links to the object) for each
+    column."""
     admin, opts = cl.model_admin, cl.model._meta
     empty = admin.get_empty_value_display()
     linked = False
     for index, name in enumerate(cl.list_display):
         if name == "action_checkbox":
-            yield format_html(' class="{}"', "action-checkbox"), admin.action_checkbox, False
+            yield ' class="action-checkbox"', lambda obj: esc(admin.action_checkbox(obj)), False
             continue
         classes = [f"field-{_coerce_field_name(name, index)}"]
         link = not linked and (name in cl.list_display_links if cl.list_display_links else True)
         linked = linked or link
         value = _value_of(name, admin, opts, empty, classes)
-        yield format_html(' class="{}"', " ".join(classes)), value, link
+        yield f' class="{esc(" ".join(classes))}"', value, link
 
 
 def _value_of(name, admin, opts, empty, classes):
@@ -73,11 +75,11 @@ def _value_of(name, admin, opts, empty, classes):
             def related(obj):
                 key = getattr(obj, field.attname)
                 if key not in shown:
-                    shown[key] = conditional_escape(_or_empty(getattr(obj, field.name), empty))
+                    shown[key] = esc(_or_empty(getattr(obj, field.name), empty))
                 return shown[key]
 
             return related
-        return lambda obj: display_for_field(getattr(obj, field.attname), field, empty)
+        return lambda obj: esc(display_for_field(getattr(obj, field.attname), field, empty))
     if callable(name):
         getter = name
     elif hasattr(admin, name) and name != "__str__":
@@ -98,8 +100,8 @@ def _value_of(name, admin, opts, empty, classes):
         if isinstance(result, str) and not result.strip():
             result = ""
         if boolean:
-            return _boolean_icon(result)
-        return display_for_value(result, empty)
+            return esc(_boolean_icon(result))
+        return esc(display_for_value(result, empty))
 
     return value
 
@@ -114,10 +116,10 @@ def _row(cl, columns, address, obj) -> list:
     for attributes, value, link in columns:
         content = value(obj)
         if link:
-            url = address(obj)
-            popup = format_html(' data-popup-opener="{}"', obj.serializable_value(cl.to_field or cl.pk_attname))
-            content = format_html('<a href="{}"{}>{}</a>', url, popup if cl.is_popup else "", content)
-            cells.append(format_html("<th{}>{}</th>", attributes, content))
+            popup = ""
+            if cl.is_popup:
+                popup = f' data-popup-opener="{esc(obj.serializable_value(cl.to_field or cl.pk_attname))}"'
+            cells.append(f'<th{attributes}><a href="{esc(address(obj))}"{popup}>{content}</a></th>')
         else:
-            cells.append(format_html("<td{}>{}</td>", attributes, content))
-    return [format_html_join("", "{}", ((cell,) for cell in cells))]
+            cells.append(f"<td{attributes}>{content}</td>")
+    return [safe("".join(cells))]

@@ -2,17 +2,17 @@
 
 The conversation page draws up to eight action forms on every request. crispy-forms draws each field through half a
 dozen templates, and Django each option of a select through one more: most of the page's server time. Here a form
-is drawn from what Django works out for it (each widget's context: attributes, value, options, ids) with a few
-format_html calls, in the markup crispy drew: a label, the control, its errors, its help text; the helper's submit
-button last. Widgets other than inputs, textareas, selects and lists of checkboxes are left to Django to draw.
+is drawn from what Django works out for it (each widget's attributes, value, choices, ids) in the markup crispy drew:
+a label, the control, its errors, its help text; the helper's submit button last (queues/drawing.py puts it
+together). Widgets other than inputs, textareas, selects and lists of checkboxes are left to Django to draw.
 The forms keep their FormHelper, so that {% crispy form %} draws them alike where a page is not drawn all day.
 """
 
 from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
 from django.forms.models import ModelChoiceIterator
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+
+from queues.drawing import attributes, esc, safe
 
 register = template.Library()
 
@@ -24,25 +24,18 @@ def bootstrap_form(form):
     parts = []
     errors = form.non_field_errors()
     if errors:
-        parts.append(
-            format_html(
-                '<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
-                format_html_join("", "<li>{}</li>", ((error,) for error in errors)),
-            )
-        )
+        items = "".join(f"<li>{esc(error)}</li>" for error in errors)
+        parts.append(f'<div class="alert alert-block alert-danger"><ul class="m-0">{items}</ul></div>')
     parts += (field(bound) for bound in form)
     parts += (_button(submit) for submit in form.helper.inputs)
-    return joined(parts, " ")
+    return safe(" ".join(parts))
 
 
 def _button(submit) -> str:
-    return format_html(
-        '<div class="mb-3"> <div class=""> <input type="{}" name="{}" value="{}" class="{}" id="{}" /> </div> </div>',
-        submit.input_type,
-        submit.name,
-        submit.value,
-        submit.field_classes,
-        submit.id or f"{submit.input_type}-id-{submit.name}",
+    return (
+        f'<div class="mb-3"> <div class=""> <input type="{esc(submit.input_type)}" name="{esc(submit.name)}" '
+        f'value="{esc(submit.value)}" class="{esc(submit.field_classes)}" '
+        f'id="{esc(submit.id or f"{submit.input_type}-id-{submit.name}")}" /> </div> </div>'
     )
 
 
@@ -52,40 +45,28 @@ def field(bound) -> str:
     if bound.is_hidden:
         return control(bound)
     required = bound.field.required
-    asterisk = mark_safe('<span class="asteriskField">*</span>') if required else ""
+    label = esc(bound.label) + ('<span class="asteriskField">*</span>' if required else "")
+    needed = " requiredField" if required else ""
     if isinstance(widget, CheckboxInput):
-        return format_html(
-            '<div class="mb-3"> <div id="div_{}" class="form-check"> {} <label for="{}" class="form-check-label{}"> '
-            "{}{} </label> {}{} </div> </div>",
-            bound.auto_id,
-            control(bound, "form-check-input"),
-            bound.id_for_label,
-            " requiredField" if required else "",
-            bound.label,
-            asterisk,
-            _errors(bound, "span"),
-            _help(bound),
+        return (
+            f'<div class="mb-3"> <div id="div_{esc(bound.auto_id)}" class="form-check"> '
+            f"{control(bound, 'form-check-input')} "
+            f'<label for="{esc(bound.id_for_label)}" class="form-check-label{needed}"> {label} </label> '
+            f"{_errors(bound, 'span')}{_help(bound)} </div> </div>"
         )
-    label_class = "form-label" + (" requiredField" if required else "")
     if isinstance(widget, CheckboxSelectMultiple):
-        described = format_html(' aria-describedby="{}"', bound.aria_describedby) if bound.aria_describedby else ""
-        label = format_html(
-            '<fieldset{}> <legend class="{} fs-6"> {}{} </legend>', described, label_class, bound.label, asterisk
+        described = f' aria-describedby="{esc(bound.aria_describedby)}"' if bound.aria_describedby else ""
+        return (
+            f'<div id="div_{esc(bound.auto_id)}" class="mb-3"> <fieldset{described}> '
+            f'<legend class="form-label{needed} fs-6"> {label} </legend> {_checkboxes(bound)} </fieldset> </div>'
         )
-        return format_html(
-            '<div id="div_{}" class="mb-3"> {} {} </fieldset> </div>', bound.auto_id, label, _checkboxes(bound)
-        )
-    label = format_html(
-        '<label for="{}" class="{}"> {}{} </label> ', bound.id_for_label, label_class, bound.label, asterisk
+    shown = (
+        f'<label for="{esc(bound.id_for_label)}" class="form-label{needed}"> {label} </label> ' if bound.label else ""
     )
     kind = "form-select" if isinstance(widget, Select) else "form-control"
-    return format_html(
-        '<div id="div_{}" class="mb-3"> {}{} {}{} </div>',
-        bound.auto_id,
-        label if bound.label else "",
-        control(bound, kind),
-        _errors(bound, "span"),
-        _help(bound),
+    return (
+        f'<div id="div_{esc(bound.auto_id)}" class="mb-3"> {shown}{control(bound, kind)} '
+        f"{_errors(bound, 'span')}{_help(bound)} </div>"
     )
 
 
@@ -105,50 +86,52 @@ def control(bound, bootstrap_class: str = "") -> str:
     attrs = bound.build_widget_attrs({}, widget)
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
+    if isinstance(widget, Select) and type(widget).template_name == Select.template_name:
+        return _select(widget, bound.html_name, bound.value(), attrs)
     draw = _DRAWN.get(widget.template_name)
     if draw is None:
         return bound.as_widget(attrs=attrs)
     return draw(widget.get_context(bound.html_name, bound.value(), attrs)["widget"])
 
 
-def _attrs(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html"""
-    return joined(
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
 def _input(widget) -> str:
     value = widget["value"]
-    shown = format_html(' value="{}"', value) if value is not None else ""
-    attrs = _attrs(widget["attrs"])
-    return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, attrs)
+    shown = f' value="{esc(value)}"' if value is not None else ""
+    return f'<input type="{esc(widget["type"])}" name="{esc(widget["name"])}"{shown}{attributes(widget["attrs"])}>'
 
 
 def _textarea(widget) -> str:
-    return format_html(
-        '<textarea name="{}"{}>\n{}</textarea>', widget["name"], _attrs(widget["attrs"]), widget["value"] or ""
+    return (
+        f'<textarea name="{esc(widget["name"])}"{attributes(widget["attrs"])}>\n{esc(widget["value"] or "")}</textarea>'
     )
 
 
-def _select(widget) -> str:
+def _select(widget, name: str, value, attrs: dict) -> str:
+    """django/forms/widgets/select.html, from the widget's choices as Select.optgroups() reads them (a single select
+    marks its first match only), without the dictionary Django builds for every option first."""
+    chosen = set(widget.format_value(value))
+    any_chosen = False
     options = []
-    for group, choices, _index in widget["optgroups"]:
-        drawn = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            ((option["value"], _attrs(option["attrs"]), option["label"]) for option in choices),
-        )
-        options.append(format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group, drawn) if group else drawn)
-    return format_html('<select name="{}"{}>{}\n</select>', widget["name"], _attrs(widget["attrs"]), joined(options))
+    for option_value, label in widget.choices:
+        group = isinstance(label, list | tuple)
+        drawn = []
+        for choice, text in label if group else [("" if option_value is None else option_value, label)]:
+            selected = (not any_chosen or widget.allow_multiple_selected) and str(choice) in chosen
+            any_chosen |= selected
+            drawn.append(f'\n  <option value="{esc(choice)}"{" selected" if selected else ""}>{esc(text)}</option>')
+        if group:
+            options.append(f'\n  <optgroup label="{esc(option_value)}">{"".join(drawn)}\n  </optgroup>')
+        else:
+            options += drawn
+    attrs = widget.build_attrs(widget.attrs, attrs)
+    if widget.allow_multiple_selected:
+        attrs["multiple"] = True
+    return f'<select name="{esc(name)}"{attributes(attrs)}>{"".join(options)}\n</select>'
 
 
 _INPUTS = ("text", "hidden", "number", "email", "url", "password", "checkbox", "date", "datetime", "time", "search")
 _DRAWN = {f"django/forms/widgets/{name}.html": _input for name in _INPUTS} | {
     "django/forms/widgets/textarea.html": _textarea,
-    "django/forms/widgets/select.html": _select,
 }
 
 
@@ -163,49 +146,32 @@ def _checkboxes(bound) -> str:
     last = len(groups) - 1
     for number, (group, options, _index) in enumerate(groups):
         if group:
-            boxes.append(format_html("<strong>{}</strong>", group))
+            boxes.append(f"<strong>{esc(group)}</strong>")
         for position, option in enumerate(options):
             errors = _errors(bound, "p") if number == last and position == len(options) - 1 else ""
             boxes.append(
-                format_html(
-                    '<div class="form-check"> <input type="{}" class="form-check-input{}" name="{}" value="{}"{}> '
-                    '<label for="{}" class="form-check-label"> {} </label> {}</div>',
-                    option["type"],
-                    invalid,
-                    bound.html_name,
-                    option["value"],
-                    _attrs(option["attrs"]),
-                    option["attrs"].get("id", ""),
-                    option["label"],
-                    errors,
-                )
+                f'<div class="form-check"> <input type="{esc(option["type"])}" class="form-check-input{invalid}" '
+                f'name="{esc(bound.html_name)}" value="{esc(option["value"])}"{attributes(option["attrs"])}> '
+                f'<label for="{esc(option["attrs"].get("id", ""))}" class="form-check-label"> {esc(option["label"])} '
+                f"</label> {errors}</div>"
             )
-    return format_html("<div> {} </div>{}", joined(boxes, " "), _help(bound))
+    return f"<div> {' '.join(boxes)} </div>{_help(bound)}"
 
 
 def _errors(bound, tag: str) -> str:
     """crispy's field_errors.html (tag "span") or field_errors_block.html ("p")."""
     if not bound.errors:
         return ""
-    return format_html(
-        '<div id="{}_error" class="invalid-feedback">{}</div> ',
-        getattr(bound.errors, "field_id", None) or bound.auto_id,
-        format_html_join(
-            "",
-            "<" + tag + ' id="error_{}_{}"><strong>{}</strong></' + tag + ">",
-            ((number, bound.auto_id, error) for number, error in enumerate(bound.errors, 1)),
-        ),
+    field_id = esc(getattr(bound.errors, "field_id", None) or bound.auto_id)
+    messages = "".join(
+        f'<{tag} id="error_{number}_{esc(bound.auto_id)}"><strong>{esc(error)}</strong></{tag}>'
+        for number, error in enumerate(bound.errors, 1)
     )
+    return f'<div id="{field_id}_error" class="invalid-feedback">{messages}</div> '
 
 
 def _help(bound) -> str:
+    # Our own text, drawn unescaped as crispy draws it (its |safe).
     if not bound.help_text:
         return ""
-    # Our own text, drawn unescaped as crispy draws it (its |safe).
-    text = mark_safe(bound.help_text)  # noqa: S308
-    return format_html('<div id="{}_helptext" class="form-text">{}</div>', bound.auto_id, text)
-
-
-def joined(parts, separator: str = "") -> str:
-    """Drawn parts put together, escaped if any part was not drawn by format_html."""
-    return format_html_join(separator, "{}", ((part,) for part in parts))
+    return f'<div id="{esc(bound.auto_id)}_helptext" class="form-text">{bound.help_text}</div>'

@@ -1,9 +1,9 @@
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from queues.drawing import esc, safe
 from queues.platforms.links import post_url
 
 register = template.Library()
@@ -15,34 +15,28 @@ def delivery_state(message, platform: str, platform_label: str):
     badge, the post on the platform once sent, the reason it failed or waits, and "Send again" where that is
     allowed."""
     state = message.delivery
+    reason = esc(message.delivery_reason)
     if state == "sent":
         sent = ""
         if message.sent_at:
             local = timezone.localtime(message.sent_at)
-            sent = format_html(' <time datetime="{}">{}</time>', local.isoformat(), local.strftime("%H:%M"))
-        shown = format_html('<span class="badge text-bg-success">{}{}</span>', _("Sent"), sent)
+            sent = f' <time datetime="{local.isoformat()}">{local.strftime("%H:%M")}</time>'
+        shown = f'<span class="badge text-bg-success">{esc(_("Sent"))}{sent}</span>'
         url = post_url(platform, message.external_id)
         if url:
-            link = _("see it on %(platform_label)s") % {"platform_label": platform_label}
-            shown = format_html('{} <a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', shown, url, link)
+            link = esc(_("see it on %(platform_label)s") % {"platform_label": platform_label})
+            shown += f' <a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{link}</a>'
     elif state == "failed":
-        shown = format_html(
-            '<span class="badge text-bg-danger">{}</span> <q dir="auto">{}</q>', _("Failed"), message.delivery_reason
-        )
+        shown = f'<span class="badge text-bg-danger">{esc(_("Failed"))}</span> <q dir="auto">{reason}</q>'
     elif state == "unknown":
-        shown = format_html(
-            '<span class="badge text-bg-warning">{}</span> {}',
-            _("Unknown"),
-            _("check on %(platform_label)s before sending again") % {"platform_label": platform_label},
-        )
+        check = esc(_("check on %(platform_label)s before sending again") % {"platform_label": platform_label})
+        shown = f'<span class="badge text-bg-warning">{esc(_("Unknown"))}</span> {check}'
     elif state == "sending":
-        shown = format_html('<span class="badge text-bg-info">{}</span>', _("Sending"))
+        shown = f'<span class="badge text-bg-info">{esc(_("Sending"))}</span>'
     else:
-        shown = format_html('<span class="badge text-bg-light border">{}</span>', _("Queued"))
-        if message.delivery_reason:
-            shown = format_html('{} <span dir="auto">{}</span>', shown, message.delivery_reason)
+        shown = f'<span class="badge text-bg-light border">{esc(_("Queued"))}</span>'
+        if reason:
+            shown += f' <span dir="auto">{reason}</span>'
     if state in ("failed", "unknown"):
-        shown = format_html(
-            '{} · <a href="{}">{}</a>', shown, reverse("reply-send-again", args=[message.pk]), _("Send again")
-        )
-    return format_html('<span class="delivery-state" id="delivery-{}">\n{}\n</span>', message.pk, shown)
+        shown += f' · <a href="{esc(reverse("reply-send-again", args=[message.pk]))}">{esc(_("Send again"))}</a>'
+    return safe(f'<span class="delivery-state" id="delivery-{message.pk}">\n{shown}\n</span>')

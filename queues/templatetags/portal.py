@@ -6,6 +6,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from queues.drawing import esc, safe
+
 register = template.Library()
 
 
@@ -33,14 +35,10 @@ def stars(rating):
     """A rating as five stars, read out as "3 of 5 stars"; nothing when there is none."""
     if not rating:
         return ""
-    label = _("%(rating)s of 5 stars") % {"rating": rating}
-    return format_html(
-        '<span class="stars" role="img" aria-label="{}" title="{}"><span aria-hidden="true">{}</span>'
-        '<span class="stars-empty" aria-hidden="true">{}</span></span>',
-        label,
-        label,
-        "★" * rating,
-        "☆" * (5 - rating),
+    label = esc(_("%(rating)s of 5 stars") % {"rating": rating})
+    return safe(
+        f'<span class="stars" role="img" aria-label="{label}" title="{label}"><span aria-hidden="true">'
+        f'{"★" * rating}</span><span class="stars-empty" aria-hidden="true">{"☆" * (5 - rating)}</span></span>'
     )
 
 
@@ -95,7 +93,7 @@ def moment(value, zone=False):
     local, shown = _local(value)
     if zone and not shown.endswith(" UTC"):
         shown = f"{shown} ({local.tzname()})"
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+    return safe(f'<time datetime="{local.isoformat()}">{esc(shown)}</time>')
 
 
 @register.filter

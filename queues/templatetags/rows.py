@@ -3,8 +3,7 @@
 As templates, every row cost an include, {% with %} blocks and dozens of variable lookups, filters and translations,
 fifty to a few hundred times a page: most of those pages' server time. Here the words are translated once a page,
 what many rows share (a queue's badge, a channel, a person, a rating's stars) is drawn once, and a row is one
-format_html call. The markup is what the templates drew; everything from a customer or an agent is escaped by
-format_html.
+string (queues/drawing.py). The markup is what the templates drew; every value in it goes through esc().
 """
 
 import unicodedata
@@ -12,15 +11,13 @@ from functools import cache
 
 from django import template
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from queues import timing
+from queues.drawing import esc, safe
 from queues.models import Event, Queue, Status
-from queues.templatetags.bootstrap import joined
 from queues.templatetags.delivery import delivery_state
 from queues.templatetags.portal import event_actor, moment, person, reason_label, stars, when
 
@@ -48,76 +45,54 @@ BADGES = {Queue.Kind.ESCALATION: "text-bg-danger", Queue.Kind.ON_HOLD: "text-bg-
 def conversation_rows(conversations):
     """The <tr> of each conversation of the list (templates/queues/conversation_list.html)."""
     address = _address("conversation-detail")
-    closed_word, in_queue_word, received_word = _("Closed"), _("In queue"), _("Received")
+    closed_word, in_queue_word, received_word = esc(_("Closed")), esc(_("In queue")), esc(_("Received"))
 
     @cache
     def queue_badge(queue, status):
         if status == Status.CLOSED:
-            return format_html('<span class="badge text-bg-secondary">{} · {}</span>', closed_word, queue.name)
-        return format_html('<span class="badge {}">{}</span>', BADGES.get(queue.kind, "text-bg-primary"), queue.name)
+            return f'<span class="badge text-bg-secondary">{closed_word} · {esc(queue.name)}</span>'
+        return f'<span class="badge {BADGES.get(queue.kind, "text-bg-primary")}">{esc(queue.name)}</span>'
 
     @cache
     def assignee(user):
-        if user is None:
-            return mark_safe('<span class="text-body-secondary">—</span>')
-        return conditional_escape(person(user))
+        return '<span class="text-body-secondary">—</span>' if user is None else esc(person(user))
 
-    channels = cache(lambda channel: conditional_escape(str(channel)))
+    channels = cache(lambda channel: esc(channel))
+    products = cache(lambda product: esc(product or "—"))
     rating_stars = cache(stars)
 
     def row(convo):
         url = address(convo.pk)
-        closed = convo.status == Status.CLOSED
         handle = ""
         if convo.author_handle and convo.author_name:
-            handle = format_html(
-                '<div class="small text-body-secondary" dir="auto">{}</div>', truncate(convo.author_handle, 40)
-            )
-        text = format_html(
-            "{}{}",
-            format_html("{} ", rating_stars(convo.rating)) if convo.rating else "",
-            format_html('<strong dir="auto">{}</strong> ', truncate(convo.title, 60)) if convo.title else "",
-        )
+            handle = f'<div class="small text-body-secondary" dir="auto">{esc(truncate(convo.author_handle, 40))}</div>'
+        text = f"{rating_stars(convo.rating)} " if convo.rating else ""
+        if convo.title:
+            text += f'<strong dir="auto">{esc(truncate(convo.title, 60))}</strong> '
         closes = timing.auto_close_text(convo)
         if closes:
             overdue = " text-danger-emphasis fw-semibold" if convo.auto_close_overdue else ""
-            closes = format_html('<div class="small auto-close{}">{}</div>', overdue, closes)
-        if closed:
+            closes = f'<div class="small auto-close{overdue}">{esc(closes)}</div>'
+        if convo.status == Status.CLOSED:
             in_queue = "—"
         else:
-            in_queue = format_html(
-                '<span class="d-md-none">{} </span>{}', in_queue_word, _since(convo.queue_entered_at)
-            )
-        return format_html(
-            '<tr>\n<td class="id-cell"><a href="{url}">{pk}</a></td>\n'
-            '<td class="customer-cell"><a href="{url}" class="fw-semibold" dir="auto">{name}</a>\n{handle}</td>\n'
-            '<td class="text-cell">{text}<span class="text-body-secondary" dir="auto">{body}</span></td>\n'
-            '<td class="small channel-cell">{channel}</td>\n'
-            '<td class="queue-cell">{badge}{closes}</td>\n'
-            '<td class="small product-cell">{product}</td>\n'
-            '<td class="small assignee-cell">{assignee}</td>\n'
-            '<td class="small text-nowrap" title="{entered_at}">{in_queue}</td>\n'
-            '<td class="small text-nowrap" title="{received_at}"><span class="d-md-none">{received} </span>'
-            "{received_since}</td>\n</tr>\n",
-            url=url,
-            pk=convo.pk,
-            name=truncate(convo.author_name or convo.author_handle, 40),
-            handle=handle,
-            text=text,
-            body=truncate(convo.body, 110),
-            channel=channels(convo.channel),
-            badge=queue_badge(convo.queue, convo.status),
-            closes=closes,
-            product=convo.product or "—",
-            assignee=assignee(convo.assignee),
-            entered_at=when(convo.queue_entered_at),
-            in_queue=in_queue,
-            received_at=when(convo.received_at),
-            received=received_word,
-            received_since=_since(convo.received_at),
+            in_queue = f'<span class="d-md-none">{in_queue_word} </span>{esc(_since(convo.queue_entered_at))}'
+        return (
+            f'<tr>\n<td class="id-cell"><a href="{url}">{convo.pk}</a></td>\n'
+            f'<td class="customer-cell"><a href="{url}" class="fw-semibold" dir="auto">'
+            f"{esc(truncate(convo.author_name or convo.author_handle, 40))}</a>\n{handle}</td>\n"
+            f'<td class="text-cell">{text}<span class="text-body-secondary" dir="auto">{esc(truncate(convo.body, 110))}'
+            "</span></td>\n"
+            f'<td class="small channel-cell">{channels(convo.channel)}</td>\n'
+            f'<td class="queue-cell">{queue_badge(convo.queue, convo.status)}{closes}</td>\n'
+            f'<td class="small product-cell">{products(convo.product)}</td>\n'
+            f'<td class="small assignee-cell">{assignee(convo.assignee)}</td>\n'
+            f'<td class="small text-nowrap" title="{esc(when(convo.queue_entered_at))}">{in_queue}</td>\n'
+            f'<td class="small text-nowrap" title="{esc(when(convo.received_at))}"><span class="d-md-none">'
+            f"{received_word} </span>{esc(_since(convo.received_at))}</td>\n</tr>\n"
         )
 
-    return joined(row(convo) for convo in conversations)
+    return safe("".join(row(convo) for convo in conversations))
 
 
 def _since(moment_) -> str:
@@ -130,82 +105,68 @@ def timeline_entries(entries, conversation):
     """The <li> of each entry of a conversation's timeline (templates/queues/conversation_detail.html): messages and
     notes as cards, events as a line."""
     platform, platform_label = conversation.channel.platform, conversation.channel.get_platform_display()
-    people = cache(person)
-    words = {
-        "customer": _("Customer"),
-        "deleted": _("deleted user"),
-        "developer": _("Developer reply (Play Console)"),
-        # Sentences around names in <strong>, as {% blocktranslate with name=… %} had them.
-        "wrote": _('<strong dir="auto">%(name)s</strong> wrote'),
-        "replied": _("<strong>%(name)s</strong> replied"),
-        "clipping": _("clipping “%(t)s”"),
-        "noted": _("<strong>%(name)s</strong> added an internal note"),
-        "did": _("<strong>%(actor)s</strong> %(what)s"),
-    }
+    people = cache(lambda user: esc(person(user)))
+    kinds = cache(lambda kind: esc(Event.Kind(kind).label if kind in Event.Kind.values else kind))
+    # Sentences around names in <strong>, as {% blocktranslate with name=… %} had them: the names are escaped.
+    wrote = _('<strong dir="auto">%(name)s</strong> wrote')
+    replied = _("<strong>%(name)s</strong> replied")
+    clipping = _("clipping “%(t)s”")
+    noted = _("<strong>%(name)s</strong> added an internal note")
+    did = _("<strong>%(actor)s</strong> %(what)s")
+    customer, deleted = esc(_("Customer")), esc(_("deleted user"))
+    developer = f"<strong>{esc(_('Developer reply (Play Console)'))}</strong>"
     # Events told without an actor.
-    plain = {Event.Kind.CREATED: _("Arrived"), Event.Kind.CUSTOMER_MESSAGE: _("The customer wrote again")}
-
-    def said(sentence: str, **names) -> str:
-        """A translated sentence of ours with names in it, each escaped."""
-        return mark_safe(words[sentence] % {key: conditional_escape(value) for key, value in names.items()})  # noqa: S308
+    plain = {Event.Kind.CREATED: esc(_("Arrived")), Event.Kind.CUSTOMER_MESSAGE: esc(_("The customer wrote again"))}
 
     def message(item):
         if item.direction == "inbound":
-            who = said("wrote", name=item.author_name or words["customer"])
+            who = wrote % {"name": esc(item.author_name) if item.author_name else customer}
             card = ""
         else:
             if item.author_id:
-                who = said("replied", name=people(item.author))
+                who = replied % {"name": people(item.author)}
             elif item.external_id.startswith("devreply:"):
-                who = format_html("<strong>{}</strong>", words["developer"])
+                who = developer
             else:
-                who = said("replied", name=item.author_name or words["deleted"])
+                who = replied % {"name": esc(item.author_name) if item.author_name else deleted}
             if item.clipping:
-                who = format_html("{} · {}", who, said("clipping", t=item.clipping.title))
-            who = format_html("{} · {}", who, delivery_state(item, platform, platform_label))
+                who += " · " + clipping % {"t": esc(item.clipping.title)}
+            who += " · " + delivery_state(item, platform, platform_label)
             card = "border-primary-subtle"
-        return format_html(
-            '<li class="timeline-entry timeline-message timeline-{}">\n<div class="card {}">\n'
-            '<div class="card-body py-2">\n<div class="small text-body-secondary mb-1">\n{}\n· {}\n</div>\n'
-            '<div class="message-body" dir="auto">{}</div>\n</div>\n</div>\n</li>\n',
-            item.direction,
-            card,
-            who,
-            moment(item.created_at),
-            item.body,
+        return (
+            f'<li class="timeline-entry timeline-message timeline-{esc(item.direction)}">\n<div class="card {card}">\n'
+            f'<div class="card-body py-2">\n<div class="small text-body-secondary mb-1">\n{who}\n'
+            f"· {moment(item.created_at)}\n</div>\n"
+            f'<div class="message-body" dir="auto">{esc(item.body)}</div>\n</div>\n</div>\n</li>\n'
         )
 
     def note(item):
-        return format_html(
+        return (
             '<li class="timeline-entry timeline-note">\n<div class="card note-card">\n<div class="card-body py-2">\n'
-            '<div class="small text-body-secondary mb-1">{} · {}</div>\n'
-            '<div class="message-body" dir="auto">{}</div>\n</div>\n</div>\n</li>\n',
-            said("noted", name=people(item.author)),
-            moment(item.created_at),
-            item.body,
+            f'<div class="small text-body-secondary mb-1">{noted % {"name": people(item.author)}} · '
+            f"{moment(item.created_at)}</div>\n"
+            f'<div class="message-body" dir="auto">{esc(item.body)}</div>\n</div>\n</div>\n</li>\n'
         )
 
     def event(item):
         if item.kind in plain:
             what = plain[item.kind]
         else:
-            what = said("did", actor=event_actor(item), what=item.get_kind_display())
+            what = did % {"actor": esc(event_actor(item)), "what": kinds(item.kind)}
             destination = item.details.get("destination") if isinstance(item.details, dict) else None
             if destination:
-                what = format_html('{} · <span dir="auto">{}</span>', what, destination)
+                what += f' · <span dir="auto">{esc(destination)}</span>'
         if item.from_queue and item.to_queue:
-            what = format_html("{} · {} → {}", what, item.from_queue.name, item.to_queue.name)
+            what += f" · {esc(item.from_queue.name)} → {esc(item.to_queue.name)}"
         elif item.to_queue:
-            what = format_html("{} · → {}", what, item.to_queue.name)
+            what += f" · → {esc(item.to_queue.name)}"
         reason = reason_label(item)
         if reason:
-            what = format_html("{} · {}", what, reason)
-        return format_html(
+            what += f" · {esc(reason)}"
+        return (
             '<li class="timeline-entry timeline-event">\n<div class="small text-body-secondary event-line">\n'
-            "{}\n· {}\n</div>\n</li>\n",
-            what,
-            moment(item.created_at),
+            f"{what}\n· {moment(item.created_at)}\n</div>\n</li>\n"
         )
 
     draw = {"message": message, "note": note, "event": event}
-    return joined(draw[entry.kind](entry.item) for entry in entries)
+    return safe("".join(draw[entry.kind](entry.item) for entry in entries))
