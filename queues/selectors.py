@@ -5,8 +5,9 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -115,7 +116,54 @@ TIMELINE_LATEST = 50
 class TimelineEntry:
     kind: str  # "message", "note" or "event"
     at: datetime
-    item: object
+    item: SimpleNamespace  # what the page shows of the row (_TIMELINE)
+
+
+def _people(*relations: str) -> dict:
+    return {f"{relation}_{name}": F(f"{relation}__{name}") for relation in relations for name in _PERSON}
+
+
+# What the timeline shows of each kind of row, read as values: no model is built for each of the up to 150 rows a
+# long timeline chooses its latest 50 from. A person comes as (first name, last name, username), None once deleted.
+_PERSON = ("first_name", "last_name", "username")
+_TIMELINE = {
+    "message": Message.objects.values(
+        "id",
+        "created_at",
+        "direction",
+        "external_id",
+        "author_name",
+        "body",
+        "delivery",
+        "delivery_reason",
+        "sent_at",
+        "author_id",
+        clipping_title=F("clipping__title"),
+        **_people("author"),
+    ),
+    "note": Note.objects.values("id", "created_at", "body", "author_id", **_people("author")),
+    # A reply or a note is its own card: its event would say it a second time.
+    "event": Event.objects.exclude(kind__in=[Event.Kind.REPLIED, Event.Kind.NOTE_ADDED]).values(
+        "id",
+        "created_at",
+        "kind",
+        "details",
+        "by_automation",
+        "actor_id",
+        from_queue_name=F("from_queue__name"),
+        to_queue_name=F("to_queue__name"),
+        **_people("actor"),
+    ),
+}
+
+
+def _item(row: dict) -> SimpleNamespace:
+    row["pk"] = row.pop("id")
+    for relation in ("author", "actor"):
+        if f"{relation}_id" in row:
+            names = tuple(row.pop(f"{relation}_{name}") for name in _PERSON)
+            row[relation] = names if row[f"{relation}_id"] is not None else None
+    return SimpleNamespace(**row)
 
 
 def timeline(convo: Conversation, *, latest: int | None = TIMELINE_LATEST) -> tuple[list[TimelineEntry], bool]:
@@ -124,20 +172,12 @@ def timeline(convo: Conversation, *, latest: int | None = TIMELINE_LATEST) -> tu
 
     Each kind gives at most latest + 1 rows, newest first: the latest entries of all are among them, and more than
     `latest` in all means some earlier ones are left out."""
-    sources = {
-        "message": Message.objects.select_related("author", "clipping"),
-        "note": Note.objects.select_related("author"),
-        # A reply or a note is its own card: its event would say it a second time.
-        "event": Event.objects.select_related("actor", "from_queue", "to_queue").exclude(
-            kind__in=[Event.Kind.REPLIED, Event.Kind.NOTE_ADDED]
-        ),
-    }
     entries = []
-    for kind, rows in sources.items():
+    for kind, rows in _TIMELINE.items():
         rows = rows.filter(conversation=convo)
         if latest is not None:
             rows = rows.order_by("-created_at", "-id")[: latest + 1]
-        entries += (TimelineEntry(kind, row.created_at, row) for row in rows)
+        entries += (TimelineEntry(kind, row["created_at"], _item(row)) for row in rows)
     order = {"message": 0, "note": 1, "event": 2}
     entries.sort(key=lambda entry: (entry.at, order[entry.kind], entry.item.pk))
     if latest is not None and len(entries) > latest:

@@ -16,18 +16,12 @@ def person(user) -> str:
     """A user as people know them; users deleted since are "deleted user"."""
     if user is None:
         return _("deleted user")
-    return user.get_full_name() or user.get_username()
+    return name_of(user.first_name, user.last_name, user.get_username())
 
 
-@register.filter
-def event_actor(event) -> str:
-    if event.actor_id:
-        return person(event.actor)
-    if event.by_automation:
-        return _("Automation")
-    if event.kind == "customer_message":
-        return _("Customer")
-    return _("deleted user")
+def name_of(first_name: str, last_name: str, username: str) -> str:
+    """What person() shows of a user from their names: their full name, else their username."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 @register.simple_tag
@@ -47,16 +41,6 @@ def language_name(tag: str) -> str:
     from queues.models.languages import language_name
 
     return language_name(tag)
-
-
-@register.filter
-def reason_label(event) -> str:
-    """The human label of the reason an escalation or close event recorded."""
-    from queues.models import CloseReason, EscalationReason
-
-    reason = (event.details or {}).get("reason", "")
-    choices = EscalationReason if event.kind == "escalated" else CloseReason
-    return choices(reason).label if reason in choices.values else reason
 
 
 @register.filter

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from queues import timing
 from queues.drawing import esc, safe
-from queues.models import Event, Queue, Status
+from queues.models import CloseReason, EscalationReason, Event, Queue, Status
 from queues.templatetags.delivery import delivery_state
-from queues.templatetags.portal import event_actor, moment, person, reason_label, stars, when
+from queues.templatetags.portal import moment, name_of, person, stars, when
 
 register = template.Library()
 
@@ -102,10 +102,11 @@ def _since(moment_) -> str:
 
 @register.simple_tag
 def timeline_entries(entries, conversation):
-    """The <li> of each entry of a conversation's timeline (templates/queues/conversation_detail.html): messages and
-    notes as cards, events as a line."""
+    """The <li> of each entry of a conversation's timeline (templates/queues/conversation_detail.html; the entries
+    of selectors.timeline()): messages and notes as cards, events as a line."""
     platform, platform_label = conversation.channel.platform, conversation.channel.get_platform_display()
-    people = cache(lambda user: esc(person(user)))
+    deleted = esc(_("deleted user"))
+    people = cache(lambda names: deleted if names is None else esc(name_of(*names)))
     kinds = cache(lambda kind: esc(Event.Kind(kind).label if kind in Event.Kind.values else kind))
     # Sentences around names in <strong>, as {% blocktranslate with name=… %} had them: the names are escaped.
     wrote = _('<strong dir="auto">%(name)s</strong> wrote')
@@ -113,10 +114,11 @@ def timeline_entries(entries, conversation):
     clipping = _("clipping “%(t)s”")
     noted = _("<strong>%(name)s</strong> added an internal note")
     did = _("<strong>%(actor)s</strong> %(what)s")
-    customer, deleted = esc(_("Customer")), esc(_("deleted user"))
+    customer = esc(_("Customer"))
     developer = f"<strong>{esc(_('Developer reply (Play Console)'))}</strong>"
-    # Events told without an actor.
+    # Events told without an actor, and the actors of events nobody signed in did.
     plain = {Event.Kind.CREATED: esc(_("Arrived")), Event.Kind.CUSTOMER_MESSAGE: esc(_("The customer wrote again"))}
+    automation = esc(_("Automation"))
 
     def message(item):
         if item.direction == "inbound":
@@ -129,8 +131,8 @@ def timeline_entries(entries, conversation):
                 who = developer
             else:
                 who = replied % {"name": esc(item.author_name) if item.author_name else deleted}
-            if item.clipping:
-                who += " · " + clipping % {"t": esc(item.clipping.title)}
+            if item.clipping_title is not None:
+                who += " · " + clipping % {"t": esc(item.clipping_title)}
             who += " · " + delivery_state(item, platform, platform_label)
             card = "border-primary-subtle"
         return (
@@ -148,19 +150,26 @@ def timeline_entries(entries, conversation):
             f'<div class="message-body" dir="auto">{esc(item.body)}</div>\n</div>\n</div>\n</li>\n'
         )
 
+    def actor(item) -> str:
+        if item.actor_id:
+            return people(item.actor)
+        if item.by_automation:
+            return automation
+        return customer if item.kind == Event.Kind.CUSTOMER_MESSAGE else deleted
+
     def event(item):
+        details = item.details if isinstance(item.details, dict) else {}
         if item.kind in plain:
             what = plain[item.kind]
         else:
-            what = did % {"actor": esc(event_actor(item)), "what": kinds(item.kind)}
-            destination = item.details.get("destination") if isinstance(item.details, dict) else None
-            if destination:
-                what += f' · <span dir="auto">{esc(destination)}</span>'
-        if item.from_queue and item.to_queue:
-            what += f" · {esc(item.from_queue.name)} → {esc(item.to_queue.name)}"
-        elif item.to_queue:
-            what += f" · → {esc(item.to_queue.name)}"
-        reason = reason_label(item)
+            what = did % {"actor": actor(item), "what": kinds(item.kind)}
+            if details.get("destination"):
+                what += f' · <span dir="auto">{esc(details["destination"])}</span>'
+        if item.from_queue_name is not None and item.to_queue_name is not None:
+            what += f" · {esc(item.from_queue_name)} → {esc(item.to_queue_name)}"
+        elif item.to_queue_name is not None:
+            what += f" · → {esc(item.to_queue_name)}"
+        reason = _reason(item.kind, details.get("reason", ""))
         if reason:
             what += f" · {esc(reason)}"
         return (
@@ -170,3 +179,9 @@ def timeline_entries(entries, conversation):
 
     draw = {"message": message, "note": note, "event": event}
     return safe("".join(draw[entry.kind](entry.item) for entry in entries))
+
+
+def _reason(kind: str, reason: str) -> str:
+    """The label of the reason an escalation or a close recorded; an unknown one as it was recorded."""
+    choices = EscalationReason if kind == Event.Kind.ESCALATED else CloseReason
+    return choices(reason).label if reason in choices.values else reason
