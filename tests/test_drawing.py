@@ -1,14 +1,17 @@
 """What the Python drawing of the conversation page's forms and of the list's and timeline's rows gives: the markup
 crispy-forms and the templates drew before (queues/templatetags/bootstrap.py, rows.py), escaped."""
 
+import zoneinfo
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 from django.template import Context, Template
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
 
-from queues import services
+from queues import services, timing
 from queues.models import Event, Message
 from queues.selectors import timeline
 from queues.templatetags.rows import conversation_rows, timeline_entries, truncate
@@ -86,6 +89,20 @@ def test_what_a_field_holds_is_escaped(convo):
     form = page_form("note", PAGE_FORMS["note"], convo, user, data={"body": '</textarea><script>alert("x")</script>'})
     html = drawn(form)
     assert "<script>" not in html and "&lt;/textarea&gt;&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "pt-br", "ja", "ko", "ar"])
+def test_dates_and_durations_read_as_djangos_own_formats_and_timesince_word_them(language):
+    zone = zoneinfo.ZoneInfo("America/Sao_Paulo")
+    moments = [datetime(2024, 2, 29, 0, 0, tzinfo=UTC), datetime(2026, 12, 31, 12, 0, tzinfo=UTC)]
+    moments += [datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=7919 * n, seconds=n) for n in range(400)]
+    now = datetime(2026, 12, 1, 16, 0, 7, tzinfo=UTC)
+    with translation.override(language), timezone.override(zone):
+        for moment in moments:
+            local = timezone.localtime(moment)
+            for name in ["DATETIME_FORMAT", "DATE_FORMAT", "SHORT_DATETIME_FORMAT", "TIME_FORMAT", "j M"]:
+                assert timing.date_text(local, name) == formats.date_format(local, name), (moment, name)
+            assert timing.since_text(moment, now) == timesince(moment, now), moment
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,10 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import display_for_field, display_for_value, quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 
+from queues import timing
 from queues.drawing import esc, safe
 
 
@@ -79,6 +81,9 @@ def _value_of(name, admin, opts, empty, classes):
                 return shown[key]
 
             return related
+        if isinstance(field, models.DateTimeField) and not field.flatchoices:
+            # display_for_field's localize(template_localtime(value)), through queues/timing.py.
+            return lambda obj: esc(_when(getattr(obj, field.attname), empty))
         return lambda obj: esc(display_for_field(getattr(obj, field.attname), field, empty))
     if callable(name):
         getter = name
@@ -104,6 +109,10 @@ def _value_of(name, admin, opts, empty, classes):
         return esc(display_for_value(result, empty))
 
     return value
+
+
+def _when(value, empty) -> str:
+    return empty if value is None else timing.date_text(timezone.template_localtime(value))
 
 
 def _or_empty(related, empty):

@@ -2,10 +2,10 @@ from datetime import UTC
 
 from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
-from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from queues import timing
 from queues.drawing import esc, safe
 
 register = template.Library()
@@ -57,8 +57,8 @@ def _local(value) -> tuple:
         local = timezone.localtime(value)
     except (OverflowError, ValueError):
         local = value.astimezone(UTC)
-        return local, formats.date_format(local, "DATETIME_FORMAT") + " UTC"
-    return local, formats.date_format(local, "DATETIME_FORMAT")
+        return local, timing.date_text(local) + " UTC"
+    return local, timing.date_text(local)
 
 
 @register.filter(expects_localtime=False)
@@ -95,84 +95,53 @@ def filter_panel(filterset):
     templates and each option through another, most of the list page's drawing for a panel that is usually closed.
     The markup is Bootstrap's, as crispy's bootstrap5 pack draws it."""
     form = filterset.form
-    rows = format_html_join(
-        "\n",
-        '<div class="row">{}</div>',
-        (
-            (format_html_join("", "{}", ((_filter_column(form[name], width),) for name, width in row)),)
-            for row in filterset.LAYOUT
-        ),
+    rows = "\n".join(
+        f'<div class="row">{"".join(_filter_column(form[name], width) for name, width in row)}</div>'
+        for row in filterset.LAYOUT
     )
-    return format_html(
-        '<form id="conversation-filters" method="get">{}\n'
-        '<input type="submit" value="{}" class="btn btn-primary"></form>',
-        rows,
-        _("Filter"),
+    return safe(
+        f'<form id="conversation-filters" method="get">{rows}\n'
+        f'<input type="submit" value="{esc(_("Filter"))}" class="btn btn-primary"></form>'
     )
 
 
-def _filter_column(field, width: str):
+def _filter_column(field, width: str) -> str:
     widget = field.field.widget
-    errors = format_html_join("", '<div class="invalid-feedback d-block">{}</div>', ((e,) for e in field.errors))
+    name, auto_id, label = esc(field.html_name), esc(field.auto_id), esc(field.label)
+    errors = "".join(f'<div class="invalid-feedback d-block">{esc(error)}</div>' for error in field.errors)
     invalid = " is-invalid" if field.errors else ""
-    help_id = f"{field.auto_id}_helptext"
     help_text = (
-        format_html('<div id="{}" class="form-text">{}</div>', help_id, field.help_text) if field.help_text else ""
+        f'<div id="{auto_id}_helptext" class="form-text">{esc(field.help_text)}</div>' if field.help_text else ""
     )
-    described = format_html(' aria-describedby="{}"', help_id) if field.help_text else ""
+    described = f' aria-describedby="{auto_id}_helptext"' if field.help_text else ""
     value = field.value()
     if isinstance(widget, CheckboxInput):
-        control = format_html(
-            '<div class="form-check"><input type="checkbox" name="{}" class="form-check-input" id="{}"{}>'
-            '<label for="{}" class="form-check-label">{}</label></div>',
-            field.html_name,
-            field.auto_id,
-            " checked" if value else "",
-            field.auto_id,
-            field.label,
+        checked = " checked" if value else ""
+        control = (
+            f'<div class="form-check"><input type="checkbox" name="{name}" class="form-check-input" id="{auto_id}"'
+            f'{checked}><label for="{auto_id}" class="form-check-label">{label}</label></div>'
         )
     elif isinstance(widget, CheckboxSelectMultiple):
         chosen = {str(v) for v in value or ()}
-        boxes = format_html_join(
-            "",
-            '<div class="form-check"><input type="checkbox" class="form-check-input" name="{}" value="{}" id="{}_{}"{}>'
-            '<label for="{}_{}" class="form-check-label">{}</label></div>',
-            (
-                (field.html_name, v, field.auto_id, i, " checked" if str(v) in chosen else "", field.auto_id, i, label)
-                for i, (v, label) in enumerate(field.field.choices)
-            ),
+        boxes = "".join(
+            f'<div class="form-check"><input type="checkbox" class="form-check-input" name="{name}" value="{esc(v)}" '
+            f'id="{auto_id}_{i}"{" checked" if str(v) in chosen else ""}><label for="{auto_id}_{i}" '
+            f'class="form-check-label">{esc(text)}</label></div>'
+            for i, (v, text) in enumerate(field.field.choices)
         )
-        control = format_html('<fieldset><legend class="form-label fs-6">{}</legend>{}</fieldset>', field.label, boxes)
+        control = f'<fieldset><legend class="form-label fs-6">{label}</legend>{boxes}</fieldset>'
     else:
         if isinstance(widget, Select):
             chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v not in (None, "")}
-            options = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (v, " selected" if str(v) in chosen or (str(v) == "" and not chosen) else "", label)
-                    for v, label in field.field.choices
-                ),
+            options = "".join(
+                f'<option value="{esc(v)}"{" selected" if str(v) in chosen or (str(v) == "" and not chosen) else ""}>'
+                f"{esc(text)}</option>"
+                for v, text in field.field.choices
             )
-            tag = format_html(
-                '<select name="{}" class="form-select{}" id="{}"{}>{}</select>',
-                field.html_name,
-                invalid,
-                field.auto_id,
-                described,
-                options,
-            )
+            tag = f'<select name="{name}" class="form-select{invalid}" id="{auto_id}"{described}>{options}</select>'
         else:
-            kind = getattr(widget, "input_type", "text")
-            shown = format_html(' value="{}"', value) if value not in (None, "") else ""
-            tag = format_html(
-                '<input type="{}" name="{}"{} class="form-control{}" id="{}"{}>',
-                kind,
-                field.html_name,
-                shown,
-                invalid,
-                field.auto_id,
-                described,
-            )
-        control = format_html('<label for="{}" class="form-label">{}</label>{}', field.auto_id, field.label, tag)
-    return format_html('<div class="{}"><div class="mb-3">{}{}{}</div></div>', width, control, help_text, errors)
+            kind = esc(getattr(widget, "input_type", "text"))
+            shown = f' value="{esc(value)}"' if value not in (None, "") else ""
+            tag = f'<input type="{kind}" name="{name}"{shown} class="form-control{invalid}" id="{auto_id}"{described}>'
+        control = f'<label for="{auto_id}" class="form-label">{label}</label>{tag}'
+    return f'<div class="{esc(width)}"><div class="mb-3">{control}{help_text}{errors}</div></div>'

@@ -12,7 +12,6 @@ from functools import cache
 from django import template
 from django.urls import reverse
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from queues import timing
@@ -76,7 +75,9 @@ def conversation_rows(conversations):
         if convo.status == Status.CLOSED:
             in_queue = "—"
         else:
-            in_queue = f'<span class="d-md-none">{in_queue_word} </span>{esc(_since(convo.queue_entered_at))}'
+            in_queue = (
+                f'<span class="d-md-none">{in_queue_word} </span>{esc(timing.since_text(convo.queue_entered_at))}'
+            )
         return (
             f'<tr>\n<td class="id-cell"><a href="{url}">{convo.pk}</a></td>\n'
             f'<td class="customer-cell"><a href="{url}" class="fw-semibold" dir="auto">'
@@ -89,15 +90,10 @@ def conversation_rows(conversations):
             f'<td class="small assignee-cell">{assignee(convo.assignee)}</td>\n'
             f'<td class="small text-nowrap" title="{esc(when(convo.queue_entered_at))}">{in_queue}</td>\n'
             f'<td class="small text-nowrap" title="{esc(when(convo.received_at))}"><span class="d-md-none">'
-            f"{received_word} </span>{esc(_since(convo.received_at))}</td>\n</tr>\n"
+            f"{received_word} </span>{esc(timing.since_text(convo.received_at))}</td>\n</tr>\n"
         )
 
     return safe("".join(row(convo) for convo in conversations))
-
-
-def _since(moment_) -> str:
-    """{{ moment|timesince }}."""
-    return timesince(moment_) if moment_ else ""
 
 
 @register.simple_tag
