@@ -12,6 +12,8 @@ from unittest import mock
 
 from django.utils.translation import trans_real
 
+from queues import timing
+
 ACCENTED = dict(
     zip(
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -56,7 +58,11 @@ def pseudo_locale():
         mock.patch.object(trans_real.DjangoTranslation, "gettext", pseudo_gettext),
         mock.patch.object(trans_real.DjangoTranslation, "ngettext", pseudo_ngettext),
     ):
-        yield
+        timing.forget_words()  # month names and "3 days" as worded before
+        try:
+            yield
+        finally:
+            timing.forget_words()
 
 
 # Inside these, text is the customer's or an admin's data, not the portal's words.
