@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.admin.templatetags.admin_list import admin_list_filter
 from django.template import Context, Template
 from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
@@ -14,6 +15,7 @@ from django.utils.timesince import timesince
 from queues import services, timing
 from queues.models import Event, Message
 from queues.selectors import timeline
+from queues.templatetags.large_admin import large_list_filter
 from queues.templatetags.rows import conversation_rows, timeline_entries, truncate
 from queues.views import PAGE_FORMS, page_form
 from tests import factories as f
@@ -158,3 +160,17 @@ def test_a_timeline_escapes_and_names_each_kind_of_entry():
     assert "<strong>&lt;Ann&gt;</strong> replied" in html
     assert '<q dir="auto">&lt;b&gt;429&lt;/b&gt;</q>' in html and "Send again" in html
     assert '<span dir="auto">#room&lt;x&gt;</span>' in html
+
+
+def test_the_admin_list_filters_are_drawn_as_djangos_template_draws_them(client):
+    staff = f.admin()
+    client.force_login(staff)
+    convo = f.ConversationFactory(assignee=staff)
+    response = client.get(f"/admin/queues/conversation/?queue__id__exact={convo.queue_id}&stage=open&q=%22a+b%22")
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert len(cl.filter_specs) > 3
+    for spec in cl.filter_specs:
+        ours = large_list_filter(cl, spec)
+        assert tree(ours) == tree(admin_list_filter(cl, spec)), spec.title
+    assert 'class="selected"' in response.content.decode()
