@@ -6,7 +6,7 @@ DEV := DEBUG=1
 # make run PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: run test setup lint format messages clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery
+.PHONY: run test setup lint format messages clean bench-autoclose bench-import bench-load bench-pages bench-notices bench-delivery bench-compare
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-notices: setup
 
 bench-delivery: setup
 	$(BENCH_PG) $(BIN)/python bench/delivery.py
+
+# Before and after: make bench-compare BEFORE=<git revision> (bench/compare.py).
+bench-compare: setup
+	$(BENCH_PG) $(BIN)/python bench/compare.py $(BEFORE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
