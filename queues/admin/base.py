@@ -31,6 +31,13 @@ class GuardedChangeList(ChangeList):
                     raise IncorrectLookupParameters(f"{key}: {error}") from error
         return lookup_params
 
+    def get_queryset(self, request, exclude_parameters=None):
+        """The rows as the list shows them: only the model admin's list_only columns, when it names them (a row of
+        a big table read whole costs its JSON and every timestamp parsed, for columns the list never shows)."""
+        queryset = super().get_queryset(request, exclude_parameters)
+        only = getattr(self.model_admin, "list_only", ())
+        return queryset.only(*only) if only else queryset
+
 
 class GuardedSearch:
     """What every admin list accepts from its query string (queues/admin/__init__.py mixes it into every registered

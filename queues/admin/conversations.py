@@ -123,6 +123,12 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     # Each filter is an indexed column: queue (with status), channel, product, assignee, received_at.
     list_filter = (StageFilter, "queue", "channel", "product", "assignee", "received_at")
     list_select_related = ("channel", "queue", "assignee", "product")
+    # What the columns and the row's checkbox read ("#12 @handle", the stage, each related object as str()).
+    list_only = (
+        *("author_handle", "author_name", "status", "received_at"),
+        *("channel__name", "channel__platform", "channel__account", "queue__name", "queue__kind"),
+        *("assignee__username", "product__name"),
+    )
     # Searched by search_words (queues/search.py); naming a field here shows the search box.
     search_fields = ("search_text__text",)
     search_help_text = _(
