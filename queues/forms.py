@@ -131,6 +131,13 @@ class ReplyForm(ActionForm):
                 "customer is not notified again."
             )
 
+    def offer(self, clippings) -> None:
+        """The clippings the page read already (selectors.active_clippings()) as the picker's choices: the same rows,
+        not read a second time."""
+        field = self.fields["clipping"]
+        choices = field.iterator(field)
+        field.choices = [("", field.empty_label), *(choices.choice(clipping) for clipping in clippings)]
+
     @property
     def success_message(self):
         return _("The reply will be sent to %(platform)s in a moment.") % {

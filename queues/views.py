@@ -176,6 +176,8 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         else:
             forms[name] = page_form(name, form_class, convo, request.user, initial=_initial(request, name, convo))
     clippings = list(selectors.active_clippings().prefetch_related("translations"))
+    if Action.REPLY in forms:
+        forms[Action.REPLY].offer(clippings)
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     statement = next((c for c in clippings if c.is_escalation_statement), None)
