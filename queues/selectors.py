@@ -60,6 +60,21 @@ def list_conversations():
     return Conversation.objects.select_related("channel", "queue", "product", "assignee")
 
 
+# What a row of the conversation list shows (queues/templatetags/rows.py: the auto-close date included) and its sort
+# keys: the rest of a row (its JSON, the other timestamps, every column of the related rows) is not read.
+LIST_ROW = (
+    *("author_name", "author_handle", "title", "body", "rating", "status", "received_at", "queue_entered_at"),
+    *("on_hold_since", "last_customer_message_at", "channel__platform", "channel__account", "channel__name"),
+    *("queue__name", "queue__kind", "queue__auto_close_after", "product__name"),
+    *("assignee__first_name", "assignee__last_name", "assignee__username"),
+)
+
+
+def list_rows():
+    """The conversations of the list page, as its rows read them."""
+    return list_conversations().only(*LIST_ROW)
+
+
 def my_conversations(user, limit: int = 20):
     return list(list_conversations().open().filter(assignee=user).order_by("received_at", "id")[:limit])
 
@@ -103,6 +118,7 @@ def other_conversations(convo: Conversation, limit: int = OTHER_CONVERSATIONS) -
         .filter(channel_id=convo.channel_id, customer=key)
         .exclude(pk=convo.pk)
         .select_related("queue")
+        .only("status", "received_at", "title", "body", "queue__name", "queue__kind")
         .order_by("-received_at", "-id")[:limit]
     )
 

@@ -98,7 +98,7 @@ def next_conversation(request, queue_id):
 @agent_required
 @require_GET
 def conversation_list(request):
-    visible = selectors.list_conversations().visible_to(request.user)
+    visible = selectors.list_rows().visible_to(request.user)
     filterset = ConversationFilter(request.GET or None, queryset=visible, user=request.user)
     try:
         page = selectors.keyset_page(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django import forms
 from django.contrib.admin.templatetags.admin_list import admin_list_filter
 from django.template import Context, Template
 from django.utils import formats, timezone, translation
@@ -13,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from queues import services, timing
+from queues.drawing import DrawnSelect
 from queues.models import Event, Message
 from queues.selectors import timeline
 from queues.templatetags.large_admin import large_list_filter
@@ -174,3 +176,12 @@ def test_the_admin_list_filters_are_drawn_as_djangos_template_draws_them(client)
         ours = large_list_filter(cl, spec)
         assert tree(ours) == tree(admin_list_filter(cl, spec)), spec.title
     assert 'class="selected"' in response.content.decode()
+
+
+@pytest.mark.parametrize("value", [None, "", "b", 2, ["b"], "<nope>"])
+def test_a_drawn_select_is_djangos_select(value):
+    choices = [("", "---"), ("a", "A & a"), ("b", "<b>"), ("Group", [(2, "two"), ("b", "b again")])]
+    attrs = {"id": "id_x", "class": "c", "required": True, "disabled": False}
+    ours = DrawnSelect(choices=choices).render("x", value, attrs)
+    assert tree(ours) == tree(forms.Select(choices=choices).render("x", value, attrs))
+    assert "<b>" not in ours

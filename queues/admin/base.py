@@ -11,7 +11,7 @@ from django.utils.text import smart_split
 from django.utils.translation import gettext
 
 from queues import search
-from queues.drawing import esc, safe
+from queues.drawing import DrawnSelect, esc, safe
 from queues.paginators import CappedCountPaginator
 
 
@@ -67,6 +67,14 @@ class GuardedSearch:
             return None
 
 
+class DrawnActionForm(helpers.ActionForm):
+    """Django's action form, its select of actions drawn without a template per action."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].widget = DrawnSelect(choices=self.fields["action"].choices)
+
+
 class LargeTableAdmin(admin.ModelAdmin):
     """For tables that grow to millions of rows (conversations, messages, notes, events).
 
@@ -86,6 +94,7 @@ class LargeTableAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     # Each row costs the admin a fixed time to draw, whatever the table's size: 50 keeps a page's budget.
     list_per_page = 50
+    action_form = DrawnActionForm
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)

@@ -12,7 +12,7 @@ from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, Select
 from django.forms.models import ModelChoiceIterator
 
-from queues.drawing import attributes, esc, safe
+from queues.drawing import attributes, esc, safe, select
 
 register = template.Library()
 
@@ -87,7 +87,7 @@ def control(bound, bootstrap_class: str = "") -> str:
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
     if isinstance(widget, Select) and type(widget).template_name == Select.template_name:
-        return _select(widget, bound.html_name, bound.value(), attrs)
+        return select(widget, bound.html_name, bound.value(), attrs)
     draw = _DRAWN.get(widget.template_name)
     if draw is None:
         return bound.as_widget(attrs=attrs)
@@ -104,29 +104,6 @@ def _textarea(widget) -> str:
     return (
         f'<textarea name="{esc(widget["name"])}"{attributes(widget["attrs"])}>\n{esc(widget["value"] or "")}</textarea>'
     )
-
-
-def _select(widget, name: str, value, attrs: dict) -> str:
-    """django/forms/widgets/select.html, from the widget's choices as Select.optgroups() reads them (a single select
-    marks its first match only), without the dictionary Django builds for every option first."""
-    chosen = set(widget.format_value(value))
-    any_chosen = False
-    options = []
-    for option_value, label in widget.choices:
-        group = isinstance(label, list | tuple)
-        drawn = []
-        for choice, text in label if group else [("" if option_value is None else option_value, label)]:
-            selected = (not any_chosen or widget.allow_multiple_selected) and str(choice) in chosen
-            any_chosen |= selected
-            drawn.append(f'\n  <option value="{esc(choice)}"{" selected" if selected else ""}>{esc(text)}</option>')
-        if group:
-            options.append(f'\n  <optgroup label="{esc(option_value)}">{"".join(drawn)}\n  </optgroup>')
-        else:
-            options += drawn
-    attrs = widget.build_attrs(widget.attrs, attrs)
-    if widget.allow_multiple_selected:
-        attrs["multiple"] = True
-    return f'<select name="{esc(name)}"{attributes(attrs)}>{"".join(options)}\n</select>'
 
 
 _INPUTS = ("text", "hidden", "number", "email", "url", "password", "checkbox", "date", "datetime", "time", "search")
