@@ -69,6 +69,14 @@ class ActionForm(forms.Form):
         submit.field_classes = f"btn {self.submit_class}"
         self.helper.add_input(submit)
 
+    def offer(self, name: str, rows) -> None:
+        """Rows the page read already, in the order the field's own queryset gives them, as the choices of field
+        `name`: the same rows, not read a second time."""
+        field = self.fields[name]
+        choices = field.iterator(field)
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        field.choices = [*empty, *(choices.choice(row) for row in rows)]
+
     def success_text(self, result) -> str:
         """What the page says once save() went through; result is what save() returned."""
         return str(self.success_message)
@@ -130,13 +138,6 @@ class ReplyForm(ActionForm):
                 "This review already has a reply: a new one replaces the public reply on Google Play, and the "
                 "customer is not notified again."
             )
-
-    def offer(self, clippings) -> None:
-        """The clippings the page read already (selectors.active_clippings()) as the picker's choices: the same rows,
-        not read a second time."""
-        field = self.fields["clipping"]
-        choices = field.iterator(field)
-        field.choices = [("", field.empty_label), *(choices.choice(clipping) for clipping in clippings)]
 
     @property
     def success_message(self):

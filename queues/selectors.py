@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -89,7 +89,6 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
     convo = (
         queryset.annotate(first_reply_at=first_reply_at())
         .select_related("channel", "queue", "product", "assignee")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .get(pk=pk)
     )
     # The channel's working and escalation queues and the queue it came from, in a query of their own: three more
@@ -102,6 +101,13 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
     channel.escalation_queue = queues[channel.escalation_queue_id]
     convo.previous_queue = queues.get(convo.previous_queue_id)
     return convo
+
+
+def tags_of(convo: Conversation) -> list[Tag]:
+    """Every tag, by name, each marked `on` when the conversation has it: the page's list of its tags and the tags
+    form's boxes from one query."""
+    has_it = Conversation.tags.through.objects.filter(conversation_id=convo.pk, tag_id=OuterRef("pk"))
+    return list(Tag.objects.order_by("name").annotate(on=Exists(has_it)))
 
 
 OTHER_CONVERSATIONS = 5  # the customer's other conversations the page lists, newest first

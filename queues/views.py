@@ -167,6 +167,8 @@ def page_form(action: str, form_class, convo, user, data=None, initial=None):
 
 def _render_detail(request, convo, bound=None, action: str = "", status=200):
     allowed = allowed_actions(request.user, convo)
+    tags = selectors.tags_of(convo)
+    its_tags = [tag for tag in tags if tag.on]
     forms = {}
     for name, form_class in PAGE_FORMS.items():
         if name not in allowed:
@@ -174,15 +176,20 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         if name == action and bound is not None:
             forms[name] = bound
         else:
-            forms[name] = page_form(name, form_class, convo, request.user, initial=_initial(request, name, convo))
+            initial = _initial(request, name, convo, its_tags)
+            forms[name] = page_form(name, form_class, convo, request.user, initial=initial)
     clippings = list(selectors.active_clippings().prefetch_related("translations"))
+    # The picker's clippings and the tags' boxes: the rows the page shows, read once.
     if Action.REPLY in forms:
-        forms[Action.REPLY].offer(clippings)
+        forms[Action.REPLY].offer("clipping", clippings)
+    if Action.SET_TAGS in forms:
+        forms[Action.SET_TAGS].offer("tags", tags)
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     statement = next((c for c in clippings if c.is_escalation_statement), None)
     context = {
         "conversation": convo,
+        "conversation_tags": its_tags,
         "version": version_of(convo.updated_at),
         "timeline": entries,
         "earlier_entries": earlier,
@@ -208,13 +215,13 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
 AND_NEXT_KEY = "and-next"
 
 
-def _initial(request, name, convo):
+def _initial(request, name, convo, its_tags):
     if name in (Action.PUT_ON_HOLD, Action.ESCALATE, Action.CLOSE):
         return {"and_next": AND_NEXT_KEY in request.session and bool(request.session[AND_NEXT_KEY])}
     if name == Action.SET_PRODUCT:
         return {"product": convo.product}
     if name == Action.SET_TAGS:
-        return {"tags": list(convo.tags.all())}
+        return {"tags": its_tags}
     return None
 
 

@@ -18,16 +18,19 @@ from queues.drawing import esc, safe
 
 
 def result_list(cl) -> dict:
-    """The context Django's result_list gives admin/change_list_results.html, with the rows drawn here."""
+    """The context Django's result_list gives admin/change_list_results.html, with the rows drawn here, all of them
+    one string (admin/queues/large_change_list_results.html draws them as they are)."""
     headers = list(result_headers(cl))
     columns = list(_columns(cl))
     link = _link(cl)
+    results = [_row(cl, columns, link, obj) for obj in cl.result_list]
     return {
         "cl": cl,
         "result_hidden_fields": [],
         "result_headers": headers,
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
-        "results": [_row(cl, columns, link, obj) for obj in cl.result_list],
+        "results": results,
+        "rows": safe("\n".join(f"<tr>{row}</tr>" for row in results)),
     }
 
 
@@ -119,8 +122,8 @@ def _or_empty(related, empty):
     return empty if related is None else related
 
 
-def _row(cl, columns, address, obj) -> list:
-    """A row as the template's list of cells: one, the whole row, so that the template does not loop over each."""
+def _row(cl, columns, address, obj) -> str:
+    """A row's cells."""
     cells = []
     for attributes, value, link in columns:
         content = value(obj)
@@ -131,10 +134,4 @@ def _row(cl, columns, address, obj) -> list:
             cells.append(f'<th{attributes}><a href="{esc(address(obj))}"{popup}>{content}</a></th>')
         else:
             cells.append(f"<td{attributes}>{content}</td>")
-    return _Row([safe("".join(cells))])
-
-
-class _Row(list):
-    """A row as admin/change_list_results.html reads it: its cells, and no form (the template asks for one)."""
-
-    form = None
+    return "".join(cells)

@@ -12,9 +12,9 @@ register = template.Library()
 
 @register.tag(name="large_result_list")
 def large_result_list(parser, token):
-    """{% result_list cl %}, its rows drawn by queues/admin/rows.py."""
+    """{% result_list cl %}, its rows drawn by queues/admin/rows.py (admin/queues/large_change_list_results.html)."""
     return InclusionAdminNode(
-        parser, token, func=result_list, template_name="change_list_results.html", takes_context=False
+        parser, token, func=result_list, template_name="large_change_list_results.html", takes_context=False
     )
 
 
