@@ -11,7 +11,8 @@ from django.utils.text import smart_split
 from django.utils.translation import gettext
 
 from queues import search
-from queues.drawing import DrawnSelect, esc, safe
+from queues.admin import rows
+from queues.drawing import DrawnSelect, safe
 from queues.paginators import CappedCountPaginator
 
 
@@ -104,11 +105,7 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     def action_checkbox(self, obj):
         # Django's own renders a form widget through its templates for every row; this is the same markup.
-        label = gettext("Select this object for an action - {}").format(esc(obj))
-        return safe(
-            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" value="{esc(obj.pk)}" class="action-select"'
-            f' aria-label="{label}">'
-        )
+        return safe(rows.checkbox(obj, gettext("Select this object for an action - {}")))
 
 
 class NoWrites:

@@ -5,6 +5,7 @@ its empty value, whether it links); here that is worked out once per column and 
 Used by LargeTableAdmin's change list template (admin/queues/large_change_list.html) through {% large_result_list %}.
 """
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import display_for_field, display_for_value, quote
@@ -12,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from queues import timing
 from queues.drawing import esc, safe
@@ -56,7 +58,8 @@ def _columns(cl):
     linked = False
     for index, name in enumerate(cl.list_display):
         if name == "action_checkbox":
-            yield ' class="action-checkbox"', lambda obj: esc(admin.action_checkbox(obj)), False
+            label = gettext("Select this object for an action - {}")
+            yield ' class="action-checkbox"', lambda obj, label=label: checkbox(obj, label), False
             continue
         classes = [f"field-{_coerce_field_name(name, index)}"]
         link = not linked and (name in cl.list_display_links if cl.list_display_links else True)
@@ -99,12 +102,16 @@ def _value_of(name, admin, opts, empty, classes):
             return attribute() if callable(attribute) else attribute
 
     boolean = getattr(getter, "boolean", False)
+    translated = {}
 
     def value(obj):
         result = getter(obj)
         if isinstance(result, Promise):
-            # A translated label: Django would translate it again for each empty value it compares it with.
-            result = str(result)
+            # A translated label (the same few for every row): translated once a page, where Django would translate
+            # it again for each empty value it compares it with.
+            if id(result) not in translated:
+                translated[id(result)] = (result, str(result))
+            result = translated[id(result)][1]
         if isinstance(result, str) and not result.strip():
             result = ""
         if boolean:
@@ -112,6 +119,15 @@ def _value_of(name, admin, opts, empty, classes):
         return esc(display_for_value(result, empty))
 
     return value
+
+
+def checkbox(obj, label: str) -> str:
+    """A row's box of the bulk actions, as Django draws it (label: "Select this object for an action - {}",
+    translated)."""
+    return (
+        f'<input type="checkbox" name="{ACTION_CHECKBOX_NAME}" value="{esc(obj.pk)}" class="action-select"'
+        f' aria-label="{label.format(esc(obj))}">'
+    )
 
 
 def _when(value, empty) -> str:
