@@ -275,6 +275,14 @@ class QueueForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.fields["queue"].queryset = Queue.objects.active_of_kind(self.queue_kind)
 
+    def offers(self, queue) -> bool:
+        """The field's queryset as a test of one queue (tests/test_drawing.py holds the two to each other)."""
+        return queue.kind == self.queue_kind and queue.is_active
+
+    def offer_queues(self, queues) -> None:
+        """The queues the page read already (every queue, in their order) as the field's choices."""
+        self.offer("queue", [queue for queue in queues if self.offers(queue)])
+
 
 class MoveForm(QueueForm):
     submit_label = _("Move")
@@ -287,6 +295,9 @@ class MoveForm(QueueForm):
         self.fields["queue"].label = _("Working queue")
         if self.conversation is not None:
             self.fields["queue"].queryset = self.fields["queue"].queryset.exclude(pk=self.conversation.queue_id)
+
+    def offers(self, queue) -> bool:
+        return super().offers(queue) and (self.conversation is None or queue.pk != self.conversation.queue_id)
 
     def save(self, *, conversation_id, actor):
         queue_id = self.cleaned_data["queue"].pk

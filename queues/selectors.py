@@ -91,15 +91,15 @@ def conversation_for_detail(queryset, pk: int) -> Conversation:
         .select_related("channel", "queue", "product", "assignee")
         .get(pk=pk)
     )
-    # The channel's working and escalation queues and the queue it came from, in a query of their own: three more
-    # joins cost PostgreSQL's planner more than this second query costs.
+    # The channel's working and escalation queues and the queue it came from, from a query of every queue (a few
+    # rows): three more joins cost PostgreSQL's planner more than this second query, and the page's queue choices
+    # come from the same rows (convo.queues, in their order).
+    convo.queues = list(Queue.objects.all())
+    by_id = {queue.pk: queue for queue in convo.queues}
     channel = convo.channel
-    queues = Queue.objects.in_bulk(
-        {channel.working_queue_id, channel.escalation_queue_id, convo.previous_queue_id} - {None}
-    )
-    channel.working_queue = queues[channel.working_queue_id]
-    channel.escalation_queue = queues[channel.escalation_queue_id]
-    convo.previous_queue = queues.get(convo.previous_queue_id)
+    channel.working_queue = by_id[channel.working_queue_id]
+    channel.escalation_queue = by_id[channel.escalation_queue_id]
+    convo.previous_queue = by_id.get(convo.previous_queue_id)
     return convo
 
 

@@ -15,7 +15,7 @@ from django.utils.timesince import timesince
 
 from queues import services, timing
 from queues.drawing import DrawnSelect
-from queues.models import Event, Message
+from queues.models import Event, Message, Queue
 from queues.selectors import timeline
 from queues.templatetags.large_admin import large_list_filter
 from queues.templatetags.rows import conversation_rows, timeline_entries, truncate
@@ -185,3 +185,22 @@ def test_a_drawn_select_is_djangos_select(value):
     ours = DrawnSelect(choices=choices).render("x", value, attrs)
     assert tree(ours) == tree(forms.Select(choices=choices).render("x", value, attrs))
     assert "<b>" not in ours
+
+
+def test_the_queue_forms_offer_what_their_querysets_would_read():
+
+    Queue.objects.create(
+        name="Old hold", slug="old-hold", kind="on_hold", auto_close_after=timedelta(days=3), is_active=False
+    )
+    Queue.objects.create(name="Old work", slug="old-work", kind="working", is_active=False)
+    convo = f.ConversationFactory()
+    user = f.agent()
+    queues = list(Queue.objects.all())
+    for action in ["put_on_hold", "move"]:
+        form = page_form(action, PAGE_FORMS[action], convo, user)
+        read = list(form.fields["queue"].queryset)
+        assert [queue for queue in queues if form.offers(queue)] == read, action
+        assert read, action
+        kept = list(form.fields["queue"].choices)
+        form.offer_queues(queues)
+        assert [str(label) for _value, label in form.fields["queue"].choices] == [str(label) for _v, label in kept]

@@ -334,21 +334,21 @@ class DetailTests(PortalTestCase):
     def test_detail_query_count_does_not_grow_with_the_timeline(self):
         convo = f.ConversationFactory()
         services.add_note(conversation_id=convo.pk, actor=self.agent, body="one")
-        # session, user, two permission lookups, the conversation and its channel's queues, every tag (marked when
-        # the conversation has it: its list and the tags' boxes), clippings and their translations (for the page and
-        # the reply's picker), the timeline's messages, notes and events, the customer's other conversations (one
-        # query, capped), and the choices of the other forms a contributor sees (on hold queues, products)
-        with self.assertNumQueries(15):
+        # session, user, two permission lookups, the conversation, every queue (its channel's, and the hold and move
+        # forms' choices), every tag (marked when the conversation has it: its list and the tags' boxes), clippings
+        # and their translations (for the page and the reply's picker), the timeline's messages, notes and events,
+        # the customer's other conversations (one query, capped), and the products to choose
+        with self.assertNumQueries(14):
             self.client.get(detail(convo))
         for i in range(20):
             services.add_note(conversation_id=convo.pk, actor=self.other, body=f"note {i}")
             services.reply(conversation_id=convo.pk, actor=self.agent, body=f"reply {i}")
         convo.tags.add(f.TagFactory(), f.TagFactory())
-        # session, user, two permission lookups, the conversation and its channel's queues, every tag (marked when
-        # the conversation has it: its list and the tags' boxes), clippings and their translations (for the page and
-        # the reply's picker), the timeline's messages, notes and events, the customer's other conversations (one
-        # query, capped), and the choices of the other forms a contributor sees (on hold queues, products)
-        with self.assertNumQueries(15):
+        # session, user, two permission lookups, the conversation, every queue (its channel's, and the hold and move
+        # forms' choices), every tag (marked when the conversation has it: its list and the tags' boxes), clippings
+        # and their translations (for the page and the reply's picker), the timeline's messages, notes and events,
+        # the customer's other conversations (one query, capped), and the products to choose
+        with self.assertNumQueries(14):
             self.client.get(detail(convo))
 
     def test_a_long_timeline_shows_its_latest_entries_and_links_to_the_whole(self):
@@ -362,7 +362,7 @@ class DetailTests(PortalTestCase):
         # 8 entries: each note (its event is the note's card itself) and an assign or unassign event.
         with mock.patch.object(selectors, "TIMELINE_LATEST", 5):
             response = self.client.get(detail(convo))
-            with self.assertNumQueries(15):
+            with self.assertNumQueries(14):
                 whole = self.client.get(detail(convo) + "?timeline=all")
         entries = response.context["timeline"]
         self.assertEqual(len(entries), 5)
