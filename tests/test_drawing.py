@@ -204,3 +204,16 @@ def test_the_queue_forms_offer_what_their_querysets_would_read():
         kept = list(form.fields["queue"].choices)
         form.offer_queues(queues)
         assert [str(label) for _value, label in form.fields["queue"].choices] == [str(label) for _v, label in kept]
+
+
+def test_the_admin_rows_name_their_channel_assignee_and_product_as_their_filters_do(client):
+    staff = f.admin()
+    client.force_login(staff)
+    agent = f.agent(username="<ann>")
+    products = [f.ProductFactory(name="P & Q"), f.ProductFactory(name="Other")]
+    f.ConversationFactory(assignee=agent, product=products[0], channel=f.channel("org.mozilla.firefox"))
+    response = client.get("/admin/queues/conversation/")
+    row = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+    assert '<td class="field-channel nowrap">Google Play org.mozilla.firefox</td>' in row
+    assert '<td class="field-assignee nowrap">&lt;ann&gt;</td>' in row
+    assert '<td class="field-product nowrap">P &amp; Q</td>' in row

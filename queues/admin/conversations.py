@@ -122,12 +122,13 @@ class ConversationAdmin(SearchByConversationNumber, LargeTableAdmin):
     list_display = ("__str__", "channel", "queue", "stage", "assignee", "product", "received_at")
     # Each filter is an indexed column: queue (with status), channel, product, assignee, received_at.
     list_filter = (StageFilter, "queue", "channel", "product", "assignee", "received_at")
-    list_select_related = ("channel", "queue", "assignee", "product")
-    # What the columns and the row's checkbox read ("#12 @handle", the stage, each related object as str()).
+    # The stage reads the queue's kind; the channel, assignee and product columns show their filters' labels
+    # (queues/admin/rows.py), so their tables are not joined.
+    list_select_related = ("queue",)
+    # What the columns and the row's checkbox read ("#12 @handle", the stage, the related ids).
     list_only = (
-        *("author_handle", "author_name", "status", "received_at"),
-        *("channel__name", "channel__platform", "channel__account", "queue__name", "queue__kind"),
-        *("assignee__username", "product__name"),
+        *("author_handle", "author_name", "status", "received_at", "channel", "assignee", "product"),
+        *("queue__name", "queue__kind"),
     )
     # Searched by search_words (queues/search.py); naming a field here shows the search box.
     search_fields = ("search_text__text",)

@@ -5,6 +5,7 @@ its empty value, whether it links); here that is worked out once per column and 
 Used by LargeTableAdmin's change list template (admin/queues/large_change_list.html) through {% large_result_list %}.
 """
 
+from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import _boolean_icon, _coerce_field_name, result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -64,11 +65,11 @@ def _columns(cl):
         classes = [f"field-{_coerce_field_name(name, index)}"]
         link = not linked and (name in cl.list_display_links if cl.list_display_links else True)
         linked = linked or link
-        value = _value_of(name, admin, opts, empty, classes)
+        value = _value_of(name, admin, opts, empty, classes, cl.filter_specs)
         yield f' class="{esc(" ".join(classes))}"', value, link
 
 
-def _value_of(name, admin, opts, empty, classes):
+def _value_of(name, admin, opts, empty, classes, filters):
     try:
         field = opts.get_field(name) if isinstance(name, str) else None
     except FieldDoesNotExist:
@@ -77,8 +78,15 @@ def _value_of(name, admin, opts, empty, classes):
         if isinstance(field, models.DateField | models.TimeField | models.ForeignKey):
             classes.append("nowrap")
         if isinstance(field, models.ForeignKey):
-            # Rows share their related objects (a handful of queues and channels): each drawn once.
-            shown = {}
+            # Rows share their related objects (a handful of queues and channels): each drawn once. A filter of the
+            # list on the same field has read every related row and its str() already: its labels serve, and the
+            # rows need not join that table (the model admin leaves it out of list_select_related).
+            shown = {
+                pk: esc(label)
+                for spec in filters
+                if isinstance(spec, RelatedFieldListFilter) and spec.field_path == field.name
+                for pk, label in spec.lookup_choices
+            }
 
             def related(obj):
                 key = getattr(obj, field.attname)
