@@ -86,20 +86,19 @@ def first_reply_at():
 
 
 def conversation_for_detail(queryset, pk: int) -> Conversation:
-    convo = (
-        queryset.annotate(first_reply_at=first_reply_at())
-        .select_related("channel", "queue", "product", "assignee")
-        .get(pk=pk)
-    )
-    # The channel's working and escalation queues and the queue it came from, from a query of every queue (a few
-    # rows): three more joins cost PostgreSQL's planner more than this second query, and the page's queue choices
-    # come from the same rows (convo.queues, in their order).
+    convo = queryset.annotate(first_reply_at=first_reply_at()).select_related("channel", "assignee").get(pk=pk)
+    # Its queues (the one it is in, the one it came from, its channel's) and its product, from queries of every
+    # queue and every product (a few rows each): more joins cost PostgreSQL's planner more than these queries, and
+    # the page's queue and product choices come from the same rows (convo.queues, convo.products, in their order).
     convo.queues = list(Queue.objects.all())
-    by_id = {queue.pk: queue for queue in convo.queues}
+    convo.products = list(products())
+    queues = {queue.pk: queue for queue in convo.queues}
     channel = convo.channel
-    channel.working_queue = by_id[channel.working_queue_id]
-    channel.escalation_queue = by_id[channel.escalation_queue_id]
-    convo.previous_queue = by_id.get(convo.previous_queue_id)
+    convo.queue = queues[convo.queue_id]
+    convo.previous_queue = queues.get(convo.previous_queue_id)
+    channel.working_queue = queues[channel.working_queue_id]
+    channel.escalation_queue = queues[channel.escalation_queue_id]
+    convo.product = next((product for product in convo.products if product.pk == convo.product_id), None)
     return convo
 
 

@@ -179,7 +179,7 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
             initial = _initial(request, name, convo, its_tags)
             forms[name] = page_form(name, form_class, convo, request.user, initial=initial)
     clippings = list(selectors.active_clippings().prefetch_related("translations"))
-    # The picker's clippings, the tags' boxes and the queues to choose: the rows the page shows, read once.
+    # The picker's clippings, the tags' boxes, the queues and products to choose: the rows the page shows, read once.
     if Action.REPLY in forms:
         forms[Action.REPLY].offer("clipping", clippings)
     if Action.SET_TAGS in forms:
@@ -187,6 +187,8 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
     for name in (Action.PUT_ON_HOLD, Action.MOVE):
         if name in forms:
             forms[name].offer_queues(convo.queues)
+    if Action.SET_PRODUCT in forms:
+        forms[Action.SET_PRODUCT].offer("product", convo.products)
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     statement = next((c for c in clippings if c.is_escalation_statement), None)

@@ -334,20 +334,20 @@ class DetailTests(PortalTestCase):
     def test_detail_query_count_does_not_grow_with_the_timeline(self):
         convo = f.ConversationFactory()
         services.add_note(conversation_id=convo.pk, actor=self.agent, body="one")
-        # session, user, two permission lookups, the conversation, every queue (its channel's, and the hold and move
-        # forms' choices), every tag (marked when the conversation has it: its list and the tags' boxes), clippings
-        # and their translations (for the page and the reply's picker), the timeline's messages, notes and events,
-        # the customer's other conversations (one query, capped), and the products to choose
+        # session, user, two permission lookups, the conversation, every queue (its own, its channel's, and the hold
+        # and move forms' choices), every product (its own and the choices), every tag (marked when the conversation
+        # has it: its list and the tags' boxes), clippings and their translations (for the page and the reply's
+        # picker), the timeline's messages, notes and events, the customer's other conversations (one query, capped)
         with self.assertNumQueries(14):
             self.client.get(detail(convo))
         for i in range(20):
             services.add_note(conversation_id=convo.pk, actor=self.other, body=f"note {i}")
             services.reply(conversation_id=convo.pk, actor=self.agent, body=f"reply {i}")
         convo.tags.add(f.TagFactory(), f.TagFactory())
-        # session, user, two permission lookups, the conversation, every queue (its channel's, and the hold and move
-        # forms' choices), every tag (marked when the conversation has it: its list and the tags' boxes), clippings
-        # and their translations (for the page and the reply's picker), the timeline's messages, notes and events,
-        # the customer's other conversations (one query, capped), and the products to choose
+        # session, user, two permission lookups, the conversation, every queue (its own, its channel's, and the hold
+        # and move forms' choices), every product (its own and the choices), every tag (marked when the conversation
+        # has it: its list and the tags' boxes), clippings and their translations (for the page and the reply's
+        # picker), the timeline's messages, notes and events, the customer's other conversations (one query, capped)
         with self.assertNumQueries(14):
             self.client.get(detail(convo))
 
