@@ -11,8 +11,7 @@ from django.utils.text import smart_split
 from django.utils.translation import gettext
 
 from queues import search
-from queues.admin import rows
-from queues.drawing import DrawnSelect, safe
+from queues.drawing import DrawnSelect
 from queues.paginators import CappedCountPaginator
 
 
@@ -102,10 +101,6 @@ class LargeTableAdmin(admin.ModelAdmin):
         if request.GET.get(SEARCH_VAR, "").strip():
             paginator.cap = min(paginator.cap, self.search_count_cap)
         return paginator
-
-    def action_checkbox(self, obj):
-        # Django's own renders a form widget through its templates for every row; this is the same markup.
-        return safe(rows.checkbox(obj, gettext("Select this object for an action - {}")))
 
 
 class NoWrites:

@@ -130,8 +130,8 @@ def _value_of(name, admin, opts, empty, classes, filters):
 
 
 def checkbox(obj, label: str) -> str:
-    """A row's box of the bulk actions, as Django draws it (label: "Select this object for an action - {}",
-    translated)."""
+    """A row's box of the bulk actions, as Django's ModelAdmin.action_checkbox draws it through a widget template
+    (label: "Select this object for an action - {}", translated once a page)."""
     return (
         f'<input type="checkbox" name="{ACTION_CHECKBOX_NAME}" value="{esc(obj.pk)}" class="action-select"'
         f' aria-label="{label.format(esc(obj))}">'
