@@ -87,19 +87,25 @@ def first_reply_at():
 
 def conversation_for_detail(queryset, pk: int) -> Conversation:
     convo = queryset.annotate(first_reply_at=first_reply_at()).select_related("channel", "assignee").get(pk=pk)
-    # Its queues (the one it is in, the one it came from, its channel's) and its product, from queries of every
-    # queue and every product (a few rows each): more joins cost PostgreSQL's planner more than these queries, and
-    # the page's queue and product choices come from the same rows (convo.queues, convo.products, in their order).
+    # Its queues (the one it is in, the one it came from, its channel's) from a query of every queue (a few rows):
+    # more joins cost PostgreSQL's planner more than this query, and the page's queue choices come from the same
+    # rows (convo.queues, in their order). Its product: with_products().
     convo.queues = list(Queue.objects.all())
-    convo.products = list(products())
     queues = {queue.pk: queue for queue in convo.queues}
     channel = convo.channel
     convo.queue = queues[convo.queue_id]
     convo.previous_queue = queues.get(convo.previous_queue_id)
     channel.working_queue = queues[channel.working_queue_id]
     channel.escalation_queue = queues[channel.escalation_queue_id]
-    convo.product = next((product for product in convo.products if product.pk == convo.product_id), None)
     return convo
+
+
+def with_products(convo: Conversation) -> list[Product]:
+    """Every product, in their order, the conversation's own among them: the page draws its product and the
+    product choices from one query, where an action's POST needs neither."""
+    every = list(products())
+    convo.product = next((product for product in every if product.pk == convo.product_id), None)
+    return every
 
 
 def tags_of(convo: Conversation) -> list[Tag]:

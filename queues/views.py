@@ -167,6 +167,7 @@ def page_form(action: str, form_class, convo, user, data=None, initial=None):
 
 def _render_detail(request, convo, bound=None, action: str = "", status=200):
     allowed = allowed_actions(request.user, convo)
+    products = selectors.with_products(convo)
     tags = selectors.tags_of(convo)
     its_tags = [tag for tag in tags if tag.on]
     forms = {}
@@ -188,7 +189,7 @@ def _render_detail(request, convo, bound=None, action: str = "", status=200):
         if name in forms:
             forms[name].offer_queues(convo.queues)
     if Action.SET_PRODUCT in forms:
-        forms[Action.SET_PRODUCT].offer("product", convo.products)
+        forms[Action.SET_PRODUCT].offer("product", products)
     whole = request.GET.get("timeline") == "all"
     entries, earlier = selectors.timeline(convo, latest=None if whole else selectors.TIMELINE_LATEST)
     statement = next((c for c in clippings if c.is_escalation_statement), None)
