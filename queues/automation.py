@@ -10,8 +10,6 @@ matches and the conversation stays open.
 """
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -22,6 +20,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from queues import locks
 from queues.models import CloseReason, Conversation, Event, Queue, Status
 from queues.services import InvalidInput
 
@@ -32,7 +31,7 @@ DEFAULT_BATCH_SIZE = 1000
 # A batch holds its rows locked until it commits, and its ids are bound one parameter each.
 MAX_BATCH_SIZE = 10_000
 PREVIEW_SIZE = 5
-# One bigint names the run for pg_try_advisory_lock; nothing else in the portal takes advisory locks.
+# One bigint names the run's advisory lock (queues/locks.py); the fetchers' are hashes of their names.
 RUN_LOCK_KEY = 0x6175746F636C6F73  # "autoclos"
 
 
@@ -99,7 +98,7 @@ def autoclose_on_hold(
     queues = _on_hold_queues(queue_slug)
     if dry_run:
         return AutocloseResult(queues=_preview(queues, now=now, limit=limit), dry_run=True)
-    with _run_lock() as acquired:
+    with locks.run_alone(RUN_LOCK_KEY) as acquired:
         if not acquired:
             logger.info("another %s run is in progress; this one does nothing", AUTOMATION)
             return AutocloseResult(another_run_in_progress=True)
@@ -143,26 +142,6 @@ def _preview(queues: list[Queue], *, now: datetime, limit: int | None) -> list[Q
             QueueOutcome(queue=queue, would_close=count, oldest=tuple((pk, now - since) for pk, since in oldest))
         )
     return outcomes
-
-
-@contextmanager
-def _run_lock() -> Iterator[bool]:
-    """One run at a time on PostgreSQL: a session-level advisory lock, so each batch can commit on
-    its own and not hold row locks for the whole run. A second run gets False and leaves. SQLite has
-    no such lock (it allows one writer anyway); the guarded UPDATE keeps overlapping runs correct
-    either way."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
 
 
 def _close_due(queue: Queue, *, now: datetime, limit: int | None, batch_size: int) -> QueueOutcome:

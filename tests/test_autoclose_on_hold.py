@@ -427,7 +427,7 @@ class OverlappingRunsTests(TransactionTestCase):
         self.assertEachClosedOnce(results)
 
     def test_without_the_run_lock_the_guarded_update_still_closes_each_conversation_once(self):
-        with mock.patch.object(automation, "_run_lock", lambda: contextlib.nullcontext(True)):
+        with mock.patch.object(automation.locks, "run_alone", lambda key: contextlib.nullcontext(True)):
             results = run_at_once(*[lambda: automation.autoclose_on_hold(batch_size=10)] * 3)
 
         self.assertEachClosedOnce(results)

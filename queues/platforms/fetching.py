@@ -8,20 +8,18 @@ that writes the newest page: a run that stops half-way (a crash, a rate limit) r
 and reading a page again changes nothing.
 """
 
-import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import requests
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from queues import locks
 from queues.models import Channel, FetchCursor
 from queues.platforms import credentials, responses, transport
 from queues.platforms.importing import ImportProblem, Summary
@@ -150,24 +148,10 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"fetch:{name}".encode()).digest()[:8], "big", signed=True)
 
 
-@contextlib.contextmanager
-def run_lock(name: str) -> Iterator[bool]:
-    """One fetch per platform at a time on PostgreSQL (a session-level advisory lock: each page commits on its
-    own). A second run gets False and leaves. On SQLite runs may overlap: each page is written under the
-    platform's channel-row lock and reading a page twice changes nothing."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = lock_key(name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+def run_lock(name: str):
+    """One fetch per platform at a time (queues/locks.py). On SQLite runs may overlap: each page is written under
+    the platform's channel-row lock and reading a page twice changes nothing."""
+    return locks.run_alone(lock_key(name))
 
 
 class FetchCommand(BaseCommand):
